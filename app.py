@@ -1,0 +1,35 @@
+"""Deep-learning classroom: `streamlit run app.py`, then open the address on any device.
+
+This file only builds the navigation; it must stay free of TensorFlow so the
+first page appears at once.
+"""
+import importlib
+import os
+import threading
+
+import streamlit as st
+
+from models.lessons import sections
+
+st.set_page_config(page_title="Deep-learning classroom", page_icon=":material/school:", layout="wide")
+
+navigation = {"Start": [st.Page("pages/home.py", title="Lesson map", icon=":material/map:", default=True)]}
+for section, lessons in sections().items():
+    navigation[section] = [st.Page(lesson["page"], title=lesson["title"], icon=lesson["icon"])
+                           for lesson in lessons]
+
+st.navigation(navigation).run()
+
+
+@st.cache_resource(show_spinner=False)
+def _preload_tensorflow() -> None:
+    """Import TensorFlow in the background, once per server, after the first page has rendered.
+
+    The home page never waits for it; the TensorFlow pages usually find it already loaded.
+    """
+    if os.environ.get("CLASSROOM_PRELOAD_TENSORFLOW", "1") != "0":
+        threading.Thread(target=importlib.import_module, args=("keras",), daemon=True,
+                         name="preload-tensorflow").start()
+
+
+_preload_tensorflow()

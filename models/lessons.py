@@ -1,0 +1,19 @@
+"""The lesson list: one entry per page, shared by the navigation and the home page."""
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS_FILE = ROOT / "data" / "lessons.json"
+
+
+def load_lessons() -> list[dict]:
+    """Return the lessons in teaching order, each with section, page, title, icon, summary."""
+    return json.loads(LESSONS_FILE.read_text(encoding="utf-8"))
+
+
+def sections() -> dict[str, list[dict]]:
+    """Group the lessons by section, keeping their order."""
+    grouped: dict[str, list[dict]] = {}
+    for lesson in load_lessons():
+        grouped.setdefault(lesson["section"], []).append(lesson)
+    return grouped
