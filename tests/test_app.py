@@ -1,0 +1,68 @@
+"""The spine: navigation lists every page, every page renders, the home page stays light."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.lessons import ROOT, load_lessons
+
+LESSON_PAGES = [lesson["page"] for lesson in load_lessons()]
+
+
+def test_every_page_file_is_in_the_navigation_and_back():
+    on_disk = {f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")}
+    assert on_disk == {"pages/home.py", *LESSON_PAGES}
+
+
+def test_lessons_have_the_fields_the_home_page_uses():
+    for lesson in load_lessons():
+        assert set(lesson) >= {"section", "page", "title", "icon", "summary"}
+        assert lesson["summary"].endswith(".")
+
+
+def test_home_page_renders_a_link_per_lesson():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    links = at.get("page_link")
+    # Streamlit links a page by its URL path, the file's stem.
+    assert [link.proto.page for link in links] == [Path(page).stem for page in LESSON_PAGES]
+
+
+@pytest.mark.parametrize("page", LESSON_PAGES)
+def test_every_page_renders_without_exception(page):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, f"{page} shows no title"
+
+
+def test_home_page_does_not_import_tensorflow():
+    """A fresh process renders the home page; TensorFlow must not be loaded by it."""
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
+            "assert not at.exception\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    env = {**os.environ, "CLASSROOM_PRELOAD_TENSORFLOW": "0"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_config_admits_phone_photos_and_keeps_xsrf():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert 15 <= config["server"]["maxUploadSize"] <= 25
+    assert config["server"].get("enableXsrfProtection", True) is True
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = "pip install -r requirements-test.txt && pytest"
+    assert command in readme and command in ci
