@@ -1,2 +1,136 @@
+"""Softmax calculator: logits to probabilities step by step, with temperature and cross-entropy."""
+import altair as alt
 import streamlit as st
-st.title('softmax (coming)')
+
+from models.softmax import (EXAMPLE_TEXT, MAX_CLASSES, cross_entropy, example_table, grade_prediction,
+                            logits_from_table, parse_logits, softmax_steps, top_classes)
+
+NUMBER = "%.6g"  # six significant digits: readable for 0.9025 and for 1e308 or 1e-300 alike
+VERDICT_BOX = {"spot on": st.success, "close": st.info, "off": st.warning}
+
+
+def hide_answer() -> None:
+    st.session_state.pop("softmax_revealed_for", None)
+
+
+st.title("Softmax calculator")
+st.markdown(
+    "A classifier's last layer gives one raw score per class, called a **logit** $z_i$. **Softmax** turns "
+    "the logits into probabilities: $p_i = e^{z_i/T} \\,/\\, \\sum_j e^{z_j/T}$. Every $p_i$ lies between "
+    "0 and 1, and together they sum to 1. (Some notes give the range as $(-\\infty, +\\infty)$; that is "
+    "wrong.) $T$ is the **temperature**. $T = 1$ is the plain softmax of a Keras `activation=\"softmax\"` "
+    "layer. With $T < 1$ the largest logit takes more of the mass; with $T > 1$ the classes become more alike."
+)
+
+# ---- Inputs ---------------------------------------------------------------------------------------
+st.header("1 · Your logits")
+mode = st.segmented_control("Enter the logits as", ["Text", "Table"], default="Text", required=True,
+                            key="softmax_input_mode")
+if mode == "Table":
+    table = st.data_editor(example_table(), num_rows="dynamic", hide_index=True, key="softmax_table",
+                           column_config={"class": st.column_config.TextColumn("class"),
+                                          "logit": st.column_config.NumberColumn("logit z", format=NUMBER)})
+    st.caption("Click a cell to edit it; add a row at the bottom. A row left completely empty is ignored.")
+else:
+    text = st.text_input("Logits", value=EXAMPLE_TEXT, key="softmax_text")
+    st.caption(f"Write `name: number` separated by commas, e.g. `cat: 1.3, dog: 5.1`, or only numbers, "
+               f"e.g. `1.3, 5.1, 2.2` (they are named class 1, class 2, …). Use a dot for decimals; `2e3` "
+               f"means 2000. Semicolons or new lines also separate entries. Up to {MAX_CLASSES} classes.")
+temperature = st.slider("Temperature T", min_value=0.1, max_value=10.0, value=1.0, step=0.1,
+                        key="softmax_temperature")
+
+try:
+    logits = logits_from_table(table) if mode == "Table" else parse_logits(text)
+    steps = softmax_steps(logits, temperature)
+except ValueError as error:
+    st.error(str(error), icon=":material/error:")
+    logits = steps = None
+
+# ---- Predict first --------------------------------------------------------------------------------
+signature = None if logits is None else tuple(logits.items())
+revealed = signature is not None and st.session_state.get("softmax_revealed_for") == signature
+if steps is not None and not revealed:
+    st.header("2 · Predict first")
+    st.markdown("Before you see the answer: **which class gets the highest probability, "
+                f"and how much of the mass (between 0 and 1) does it get** at T = {temperature:g}?")
+    left, right = st.columns(2)
+    guess_class = left.selectbox("Top class", list(steps["class"]), key="softmax_guess_class")
+    guess_mass = right.number_input("Its probability", min_value=0.0, max_value=1.0, value=0.5, step=0.05,
+                                    key="softmax_guess_mass")
+    if st.button("Lock in my guess and reveal", type="primary", key="softmax_reveal"):
+        st.session_state["softmax_revealed_for"] = signature
+        st.session_state["softmax_feedback"] = (grade_prediction(steps, guess_class, guess_mass), temperature)
+        revealed = True
+
+if revealed:
+    (choice, mass), guessed_at = st.session_state["softmax_feedback"]
+    st.header("2 · Your guess")
+    VERDICT_BOX[choice.verdict](choice.message)
+    VERDICT_BOX[mass.verdict](mass.message)
+    if guessed_at != temperature:
+        st.caption(f"You guessed at T = {guessed_at:g}; the numbers below are for T = {temperature:g}.")
+    st.button("Hide the answer and guess again", key="softmax_hide", on_click=hide_answer)
+
+# ---- Calculation ----------------------------------------------------------------------------------
+if revealed:
+    st.header("3 · Step by step")
+    st.markdown(
+        f"**Step 1: divide by the temperature and subtract the largest.** Each logit becomes "
+        f"$(z_i - \\max z)/T$, here with $\\max z$ = {steps.attrs['max_logit']:.6g} and $T$ = {temperature:g}. "
+        "Subtracting the same number from every logit does not change softmax: $e^{z-c} = e^z e^{-c}$, and "
+        "the factor $e^{-c}$ cancels in step 4. It keeps the numbers finite: $e^{1000}$ overflows float64 "
+        "(the largest float64 is about $1.8 \\times 10^{308}$; $e^{710}$ is already larger). After the "
+        "shift the largest exponent is $e^0 = 1$. We subtract *before* dividing, because $10^{308}/0.1$ "
+        "would overflow too.\n\n"
+        "**Step 2: exponentials.** $e^{(z_i - \\max z)/T}$ lies between 0 and 1; the top class gets exactly 1. "
+        "A very negative shifted value gives an exponential that rounds to 0.\n\n"
+        "**Step 3: sum** the exponentials: $S$ is at least 1.\n\n"
+        "**Step 4: divide** each exponential by $S$. These are the probabilities; they sum to 1."
+    )
+    st.dataframe(steps, hide_index=True, column_config={
+        "class": "class",
+        "logit": st.column_config.NumberColumn("logit z", format=NUMBER),
+        "shifted": st.column_config.NumberColumn("1 · (z − max z) / T", format=NUMBER),
+        "exp": st.column_config.NumberColumn("2 · exponential", format=NUMBER),
+        "probability": st.column_config.NumberColumn("4 · probability", format=NUMBER)})
+    if (steps["shifted"] == float("-inf")).any():
+        st.caption("−∞ in step 1 means the gap is beyond float64 (more than 1.8e308); "
+                   "its exponential is 0, just as the exact value would round to 0.")
+    sum_col, total_col = st.columns(2)
+    sum_col.metric("3 · sum of the exponentials S", f"{steps.attrs['exp_sum']:.6g}")
+    total_col.metric("check: sum of the probabilities", f"{steps['probability'].sum():.6g}")
+
+    top = top_classes(steps)
+    chart_data = steps[["class", "probability"]].assign(
+        bar=["highest probability" if name in top else "other classes" for name in steps["class"]])
+    bars = alt.Chart(chart_data).mark_bar().encode(
+        x=alt.X("class:N", sort=None, title="class"),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
+        color=alt.Color("bar:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=["highest probability", "other classes"],
+                                        range=["#e45756", "#9fb7cf"])),
+        tooltip=["class", alt.Tooltip("probability:Q", format=".6g")])
+    labels = bars.mark_text(dy=-8).encode(text=alt.Text("probability:Q", format=".3f"))
+    st.subheader("Probabilities")
+    st.altair_chart(bars + labels, width="stretch",
+                    alt=f"Bar chart of the probabilities; the highest is {', '.join(top)}.")
+    if len(top) > 1:
+        st.info(f"Tie: {', '.join(top)} share the highest probability.")
+
+    st.header("4 · Cross-entropy loss")
+    st.markdown(
+        "If the correct answer is class $y$, training uses the loss $-\\log p_y$: 0 for a sure, right "
+        "answer, and large when the model gave the right class little probability. We compute it as "
+        "$\\log S - (z_y - \\max z)/T$, the same number rewritten, so it stays finite even when $p_y$ "
+        "rounds to 0 (where $\\log 0$ would be $-\\infty$)."
+    )
+    true_class = st.selectbox("True class y", list(steps["class"]), key="softmax_true_class")
+    loss = cross_entropy(logits, true_class, temperature)
+    p_true = float(steps.loc[steps["class"] == true_class, "probability"].iloc[0])
+    p_col, loss_col = st.columns(2)
+    p_col.metric(f"p({true_class})", f"{p_true:.6g}")
+    loss_col.metric(f"loss −log p({true_class})", f"{loss:.6g}" if loss < float("inf") else "over 1.8e308")
+    if loss == float("inf"):
+        st.warning("This loss is larger than the largest float64 number (about 1.8e308).")
+    elif p_true == 0:
+        st.caption("p rounds to 0 in float64, yet the loss above is finite: we never take log 0.")
