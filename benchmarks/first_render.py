@@ -21,7 +21,7 @@ from tests.streamlit_server import launch_browser, running_app, wait_for_script 
 
 PAGES = {"home": "", "activations": "activations", "softmax": "softmax"}
 TITLE = '[data-testid="stMain"] h1'
-CHART = '[data-testid="stMain"] .vega-embed canvas, [data-testid="stMain"] .vega-embed svg'
+CHART = '[data-testid="stMain"] [data-testid="stVegaLiteChart"] svg'
 
 
 def visit(browser, url, wants_chart):

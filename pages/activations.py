@@ -3,6 +3,9 @@ import altair as alt
 import streamlit as st
 
 from models import activations as act
+from pages.shared.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 NAMES = list(act.ACTIVATIONS)
 

@@ -10,6 +10,9 @@ from models.forward_pass import (ACTIVATIONS, LOSS_FORMULAS, LOSSES, MAX_RATE, M
                                  neuron_names, parameter_table, row_from_table, row_table, spec_from_json,
                                  spec_to_json, validate_spec)
 from models.guess import grade_number
+from pages.shared.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 PRESETS = load_presets()
 state = st.session_state

@@ -2,6 +2,9 @@
 import streamlit as st
 
 from models.lessons import sections
+from pages.shared.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 st.title("Deep-learning classroom")
 st.markdown(

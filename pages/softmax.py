@@ -4,6 +4,9 @@ import streamlit as st
 
 from models.softmax import (EXAMPLE_TEXT, MAX_CLASSES, cross_entropy, example_table, grade_prediction,
                             logits_from_table, parse_logits, softmax_steps, top_classes)
+from pages.shared.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 NUMBER = "%.6g"  # six significant digits: readable for 0.9025 and for 1e308 or 1e-300 alike
 VERDICT_BOX = {"spot on": st.success, "close": st.info, "off": st.warning}

@@ -17,6 +17,12 @@ def test_every_page_file_is_in_the_navigation_and_back():
     assert on_disk == {"pages/home.py", *LESSON_PAGES}
 
 
+def test_every_page_first_joins_the_app_navigation():
+    """Each page reroutes a direct first visit through app.py (see pages/shared/navigation.py)."""
+    for page in ["pages/home.py", *LESSON_PAGES]:
+        assert "\nensure_app_navigation()\n" in (ROOT / page).read_text(), page
+
+
 def test_lessons_have_the_fields_the_home_page_uses():
     for lesson in load_lessons():
         assert set(lesson) >= {"section", "page", "title", "icon", "summary"}

@@ -57,6 +57,17 @@ def test_navigation_in_the_browser_lists_every_lesson(browser, app_url):
     page.close()
 
 
+@pytest.mark.parametrize("url_path", [Path(lesson["page"]).stem for lesson in load_lessons()][:2])
+def test_a_fresh_server_opened_at_a_page_address_shows_the_app_navigation(browser, url_path):
+    """A student's first request may be a page link; it must still get the sections, not the folder list."""
+    with running_app() as (base_url, _process):
+        page = open_page(browser, f"{base_url}/{url_path}")
+        nav = page.get_by_test_id("stSidebarNav").inner_text()
+        assert "Foundations" in nav and "Lesson map" in nav and "app" not in nav.split()
+        assert page.url.rstrip("/").endswith(url_path)
+        page.close()
+
+
 def _url_paths():
     return ["", *[Path(lesson["page"]).stem for lesson in load_lessons()]]
 

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by several pages (not pages themselves: the navigation lists only pages/*.py)."""
