@@ -96,8 +96,9 @@ def local_weights(model_name: str) -> Path | None:
     return None
 
 
-def network_reachable(address=WEIGHTS_HOST, timeout: float = 3.0) -> bool:
+def network_reachable(address: tuple[str, int] | None = None, timeout: float = 3.0) -> bool:
     """Can we open a connection to the weights server? Never blocks longer than about `timeout`."""
+    address = address or WEIGHTS_HOST
     result = []
 
     def attempt():  # DNS lookups ignore socket timeouts, so the whole attempt runs on a side thread
@@ -193,7 +194,7 @@ def _analysis_model(model, model_name: str):
         head = model.get_layer("predictions")
         outputs = [model.get_layer(name).output for name in arch.feature_layers]
         outputs += [model.get_layer(arch.last_conv_layer).output, head.input]
-        _analysis_models[key] = (keras.Model(model.inputs, outputs), head)
+        _analysis_models[key] = (keras.Model(model.input, outputs), head)
     return _analysis_models[key]
 
 

@@ -144,7 +144,7 @@ def test_bomb_header_is_refused_before_decoding():
     with pytest.raises(ImageInputError) as info:
         load_image(data)
     assert str(info.value).startswith("The image is 30000×30000 pixels (900 million); "
-                                      "the limit is 40 million pixels.")
+                                      "the limit is 52 million pixels.")
     assert warnings.filters == filters_before and Image.MAX_IMAGE_PIXELS == limit_before
 
 
@@ -154,17 +154,17 @@ def test_real_bomb_between_pillows_warning_and_error_limits():
     assert len(data) < 50_000
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(ImageInputError, match=r"10000×10000 pixels \(100 million\); the limit is 40 million"):
+        with pytest.raises(ImageInputError, match=r"10000×10000 pixels \(100 million\); the limit is 52 million"):
             load_image(data)
     assert not caught, "Pillow's bomb warning should become our error, not a log line"
 
 
 def test_our_pixel_limit_is_below_pillows():
-    data = blank_png(7000, 7000)  # 49 Mpx: Pillow is silent, our limit is 40 Mpx
+    data = blank_png(8000, 7000)  # 56 Mpx: Pillow is silent, our limit is 52 Mpx
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert Image.open(io.BytesIO(data)).size == (7000, 7000)
-    with pytest.raises(ImageInputError, match=r"7000×7000 pixels \(49 million\)"):
+        assert Image.open(io.BytesIO(data)).size == (8000, 7000)
+    with pytest.raises(ImageInputError, match=r"8000×7000 pixels \(56 million\)"):
         load_image(data)
     with pytest.raises(ImageInputError, match="the limit is 0.005 million pixels"):
         load_image(blank_png(100, 100), max_pixels=5000)

@@ -1,0 +1,141 @@
+"""Pretrained CNNs: weights by path, the offline message, classification and Grad-CAM."""
+import io
+import socket
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from models import imagenet, pretrained
+
+pytestmark = pytest.mark.slow
+
+
+def photo_bytes(size=(320, 240)) -> bytes:
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def offline_keras_home(tmp_path, monkeypatch):
+    """No cached weights, no configured file, and a weights server that refuses connections."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    monkeypatch.setattr(pretrained, "keras_cache_dirs", lambda: [tmp_path / "keras-home" / "models"])
+    for arch in pretrained.ARCHITECTURES.values():
+        monkeypatch.delenv(arch.env_var, raising=False)
+    with socket.socket() as closed:  # a port nobody listens on: connection refused, like a blocked firewall
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setattr(pretrained, "WEIGHTS_HOST", ("127.0.0.1", port))
+
+
+def test_vgg16_loads_the_weights_file_named_by_the_environment(tmp_path, monkeypatch):
+    source = keras.applications.VGG16(weights=None)
+    bias = source.get_layer("predictions").bias  # make the saved weights recognisable
+    bias.assign(np.linspace(-0.5, 0.5, bias.shape[0], dtype="float32"))
+    path = tmp_path / "vgg16.weights.h5"
+    source.save_weights(path)
+    monkeypatch.setenv("VGG16_WEIGHTS_PATH", str(path))
+
+    model = pretrained.load_model("vgg16")
+
+    assert pretrained.local_weights("vgg16") == path
+    for expected, loaded in zip(source.weights, model.weights):
+        np.testing.assert_array_equal(np.asarray(expected), np.asarray(loaded))
+    assert pretrained.load_model("vgg16") is model  # one copy per process
+    top5 = pretrained.classify(photo_bytes(), "vgg16", top=5, model=model)
+    names = {imagenet.display_name(name) for _wnid, name in imagenet.class_index()}
+    assert len(top5) == 5 and all(name in names for name, _ in top5)
+    assert all(0 < p < 1 for _, p in top5)
+    assert [p for _, p in top5] == sorted((p for _, p in top5), reverse=True)
+
+
+def test_a_configured_path_that_does_not_exist_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("VGG16_WEIGHTS_PATH", str(tmp_path / "missing.h5"))
+    with pytest.raises(pretrained.WeightsUnavailable, match="VGG16_WEIGHTS_PATH points at"):
+        pretrained.load_model("vgg16")
+
+
+def test_offline_without_cache_says_what_is_missing_and_the_fix(offline_keras_home):
+    with pytest.raises(pretrained.WeightsUnavailable) as caught:
+        pretrained.load_model("vgg16")
+    message = str(caught.value)
+    assert "528 MB" in message and "cannot be reached" in message and "VGG16_WEIGHTS_PATH" in message
+    assert caught.value.command == "python -m models.prefetch"
+
+
+def test_a_hanging_network_check_gives_up_instead_of_hanging(offline_keras_home, monkeypatch):
+    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(60))
+    start = time.monotonic()
+    assert pretrained.network_reachable(timeout=0.5) is False
+    assert time.monotonic() - start < 30  # it returned long before the fake hang ended
+
+
+def test_cached_keras_file_is_found_without_network(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / pretrained.ARCHITECTURES["mobilenet_v2"].weights_file).write_bytes(b"x")
+    monkeypatch.setattr(pretrained, "keras_cache_dirs", lambda: [folder])
+    monkeypatch.delenv("MOBILENETV2_WEIGHTS_PATH", raising=False)
+    assert pretrained.local_weights("mobilenet_v2") == folder / pretrained.ARCHITECTURES["mobilenet_v2"].weights_file
+
+
+@pytest.fixture(scope="module")
+def mobilenet():
+    return pretrained.load_model("mobilenet_v2", weights=None)
+
+
+def test_model_input_is_the_224_crop_and_keras_preprocessing(mobilenet):
+    image = Image.new("RGB", (400, 200), (255, 0, 0))
+    batch, seen = pretrained.model_input(image, "mobilenet_v2")
+    assert seen.size == (224, 224) and batch.shape == (1, 224, 224, 3)
+    np.testing.assert_allclose(batch[0, 0, 0], [1.0, -1.0, -1.0])  # MobileNetV2 scales 0..255 to -1..1
+
+
+def test_grad_cam_matches_the_keras_example_route(mobilenet):
+    """Our Grad-CAM (logits from the final layer's weights) equals the Keras example (softmax removed on a copy)."""
+    batch, _ = pretrained.model_input(Image.open(io.BytesIO(photo_bytes())), "mobilenet_v2")
+    class_index = 281
+    ours = pretrained.grad_cam(mobilenet, batch, class_index, "mobilenet_v2")
+
+    copy = keras.models.clone_model(mobilenet)
+    copy.set_weights(mobilenet.get_weights())
+    copy.layers[-1].activation = None
+    grad_model = keras.Model(copy.inputs, [copy.get_layer("out_relu").output, copy.output])
+    with tf.GradientTape() as tape:
+        conv_output, preds = grad_model(batch)
+        class_channel = preds[:, class_index]
+    grads = tape.gradient(class_channel, conv_output)
+    pooled = tf.reduce_mean(grads, axis=(0, 1, 2))
+    heatmap = tf.squeeze(conv_output[0] @ pooled[..., tf.newaxis])
+    heatmap = tf.maximum(heatmap, 0) / tf.math.reduce_max(heatmap)
+
+    assert ours.shape == (7, 7) and ours.min() >= 0 and ours.max() == pytest.approx(1.0)
+    np.testing.assert_allclose(ours, heatmap.numpy(), atol=1e-5)
+
+
+def test_feature_maps_go_from_early_to_late_layers(mobilenet):
+    batch, seen = pretrained.model_input(Image.new("RGB", (224, 224), (10, 200, 30)), "mobilenet_v2")
+    maps = pretrained.feature_maps(mobilenet, batch, "mobilenet_v2", channels=4)
+    assert list(maps) == list(pretrained.ARCHITECTURES["mobilenet_v2"].feature_layers)
+    sizes = [m.shape[0] for m in maps.values()]
+    assert sizes == sorted(sizes, reverse=True) and all(m.shape[-1] == 4 for m in maps.values())
+    assert all(m.min() >= 0 and m.max() <= 1 for m in maps.values())
+    overlay = pretrained.overlay_heatmap(seen, np.ones((7, 7)))
+    assert overlay.size == seen.size and overlay.getpixel((0, 0))[0] > seen.getpixel((0, 0))[0]
+
+
+def test_classify_agrees_with_a_direct_model_call(mobilenet):
+    image = Image.open(io.BytesIO(photo_bytes()))
+    batch, _ = pretrained.model_input(image, "mobilenet_v2")
+    probabilities = np.asarray(mobilenet(batch, training=False))[0]
+    expected = [int(i) for i in np.argsort(probabilities)[::-1][:3]]
+    result = pretrained.classify(image, "mobilenet_v2", top=3, model=mobilenet)
+    names = [imagenet.display_name(imagenet.class_index()[i][1]) for i in expected]
+    assert [name for name, _ in result] == names
+    np.testing.assert_allclose([p for _, p in result], probabilities[expected], rtol=1e-6)
