@@ -1,0 +1,106 @@
+"""A small fully connected network (multi-layer perceptron) with optional dropout and L1/L2 penalties."""
+import math
+
+import keras
+from keras import layers
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "gelu")
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
+MAX_UNITS = 1024
+MAX_HIDDEN_LAYERS = 8
+
+# Shared by the over/underfitting page and the benchmark: builder arguments and epochs per preset.
+CAPACITY_PRESETS = {
+    "underfit": {"label": "Underfit: no hidden layer (a straight-line boundary)",
+                 "model": {"hidden_units": ()}, "epochs": 300},
+    "good fit": {"label": "Good fit: one hidden layer of 8 neurons",
+                 "model": {"hidden_units": (8,)}, "epochs": 300},
+    "overfit": {"label": "Overfit: three hidden layers of 128 neurons",
+                "model": {"hidden_units": (128, 128, 128)}, "epochs": 300},
+}
+# Few noisy points and a large validation share, so that the overfit preset visibly memorises
+# (its validation loss bottoms out early, then climbs) while a straight line cannot fit circles.
+PRESET_DATA = {"dataset": "circles", "n_samples": 200, "noise": 0.2, "validation_fraction": 0.5,
+               "batch_size": 32, "optimizer": "adam", "learning_rate": 0.01}
+
+
+def layer_seed(seed: int, index: int) -> int:
+    """The initializer / dropout seed of the index-th layer for a model seed (kept below 2**31)."""
+    return (seed * 1009 + index) % (2**31 - 1)
+
+
+def _check_number(name, value, low, high=math.inf, *, high_inclusive=True):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < low or value > high or (value == high and not high_inclusive):
+        top = "" if high == math.inf else f" and {'at most' if high_inclusive else 'below'} {high}"
+        raise ValueError(f"{name} must be a number of at least {low}{top}; got {value!r}.")
+
+
+def build_mlp(*, input_dim=2, hidden_units=(64, 64), activation="relu", output_units=1,
+              output_activation="sigmoid", dropout_rate=0.0, dropout_layers=None, l1=0.0, l2=0.0,
+              seed=0) -> keras.Model:
+    """Dense layers of `hidden_units` neurons, each optionally followed by Dropout; uncompiled.
+
+    `hidden_units=()` gives a model without hidden layers (linear or logistic regression).
+    `dropout_layers` lists which hidden layers (1 = first) get dropout after them; None means all.
+    """
+    if not isinstance(input_dim, int) or input_dim < 1:
+        raise ValueError(f"The model needs at least 1 input feature; got input_dim={input_dim!r}.")
+    hidden_units = tuple(hidden_units)
+    if len(hidden_units) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"Use at most {MAX_HIDDEN_LAYERS} hidden layers; got {len(hidden_units)}.")
+    for i, units in enumerate(hidden_units, start=1):
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"Hidden layer {i} has {units!r} neurons; every hidden layer needs at least 1. "
+                             "For a model without hidden layers, use hidden_units=().")
+        if units > MAX_UNITS:
+            raise ValueError(f"Hidden layer {i} has {units} neurons; use at most {MAX_UNITS}.")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}.")
+    if output_activation not in OUTPUT_ACTIVATIONS:
+        raise ValueError(f"Unknown output activation {output_activation!r}; "
+                         f"choose one of {', '.join(OUTPUT_ACTIVATIONS)}.")
+    if not isinstance(output_units, int) or output_units < 1:
+        raise ValueError(f"The output layer needs at least 1 neuron; got {output_units!r}.")
+    _check_number("The dropout rate", dropout_rate, 0.0, 1.0, high_inclusive=False)
+    _check_number("The L1 penalty", l1, 0.0)
+    _check_number("The L2 penalty", l2, 0.0)
+    if dropout_layers is None:
+        dropout_layers = range(1, len(hidden_units) + 1)
+    dropout_layers = set(dropout_layers)
+    if not dropout_layers <= set(range(1, len(hidden_units) + 1)):
+        raise ValueError(f"Dropout can follow hidden layers 1 to {len(hidden_units)}; "
+                         f"got {sorted(dropout_layers)}.")
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"The seed must be a whole number of 0 or more; got {seed!r}.")
+
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    inputs = keras.Input(shape=(input_dim,), name="features")
+    x = inputs
+    for i, units in enumerate(hidden_units, start=1):
+        x = layers.Dense(units, activation=activation, name=f"hidden_{i}",
+                         kernel_initializer=keras.initializers.GlorotUniform(seed=layer_seed(seed, i)),
+                         kernel_regularizer=regularizer)(x)
+        if dropout_rate > 0 and i in dropout_layers:
+            x = layers.Dropout(dropout_rate, seed=layer_seed(seed, 100 + i), name=f"dropout_{i}")(x)
+    outputs = layers.Dense(output_units, activation=output_activation, name="output",
+                           kernel_initializer=keras.initializers.GlorotUniform(seed=layer_seed(seed, 0)),
+                           kernel_regularizer=regularizer)(x)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+def reinitialize(model: keras.Model, seed: int) -> None:
+    """Give a model from `build_mlp` the initial weights that `build_mlp(seed=seed)` would give it."""
+    hidden = 0
+    for layer in model.layers:
+        if not isinstance(layer, layers.Dense):
+            continue
+        if layer.name == "output":
+            index = 0
+        else:
+            hidden += 1
+            index = hidden
+        config = layer.kernel_initializer.get_config() | {"seed": layer_seed(seed, index)}
+        initializer = type(layer.kernel_initializer).from_config(config)
+        layer.kernel.assign(initializer(layer.kernel.shape))
+        layer.bias.assign(keras.ops.zeros(layer.bias.shape))

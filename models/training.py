@@ -1,0 +1,520 @@
+"""Fast, seeded training of a `build_mlp` model, in chunks of epochs that a page can redraw between.
+
+`model.fit` spends about 60 ms per epoch on bookkeeping for a tiny network. Here each chunk of
+epochs (shuffles, mini-batch steps, validation, early stopping) is one XLA-compiled TensorFlow
+program. Shuffles and dropout masks come from a counter-based hash of (seed, epoch, step), which
+XLA compiles into a few integer operations, so a run depends only on its settings: not on chunk
+sizes, other threads or any global seed.
+"""
+import contextlib
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, ContextManager, Iterator
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from keras import layers
+
+from models.mlp import build_mlp, reinitialize
+
+LOSSES = {
+    "binary_crossentropy": "Binary cross-entropy",
+    "categorical_crossentropy": "Categorical cross-entropy",
+    "mse": "Mean squared error",
+}
+OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
+MAX_WORK = 10**10  # epochs x points x parameters per click: about 2 s of this 2-core machine
+MAX_STEPS = 250_000  # optimizer steps per click (tiny batches cost time per step, whatever the size)
+MAX_EPOCHS = 5000
+CHUNK_CAPACITY = 500  # most epochs one compiled call runs; run() splits longer requests
+# A run counts as diverged when its loss is NaN or infinite, or grows past this many times the
+# untrained model's loss (at least 1): sigmoid outputs keep cross-entropy finite even when it explodes.
+DIVERGENCE_FACTOR = 100.0
+
+_RUNNING, _STOPPED, _DIVERGED = 0, 1, 2
+_GOLDEN = 0x9E3779B9
+_SHUFFLE_STREAM = 0x5EED
+
+
+# --- Random numbers: a counter-based hash, cheap under XLA and identical with or without it ---
+
+def _mix(x):
+    """A 32-bit integer hash with good avalanche (the "lowbias32" finaliser)."""
+    shift, xor = tf.bitwise.right_shift, tf.bitwise.bitwise_xor
+    x = xor(x, shift(x, tf.constant(16, tf.uint32))) * tf.constant(0x7FEB352D, tf.uint32)
+    x = xor(x, shift(x, tf.constant(15, tf.uint32))) * tf.constant(0x846CA68B, tf.uint32)
+    return xor(x, shift(x, tf.constant(16, tf.uint32)))
+
+
+def hash_key(*parts) -> tf.Tensor:
+    """Combine non-negative integers (seed, epoch, step, ...) into one uint32 key."""
+    key = tf.constant(_GOLDEN, tf.uint32)
+    for part in parts:
+        key = _mix(tf.bitwise.bitwise_xor(key, tf.cast(part, tf.uint32)) + tf.constant(_GOLDEN, tf.uint32))
+    return key
+
+
+def random_bits(key, shape) -> tf.Tensor:
+    """uint32 pseudo-random bits of `shape`, a pure function of `key`."""
+    count = tf.reduce_prod(shape)
+    index = tf.cast(tf.range(count), tf.uint32)
+    return tf.reshape(_mix(_mix(index * tf.constant(_GOLDEN, tf.uint32) + key) + key), shape)
+
+
+def random_uniform(key, shape) -> tf.Tensor:
+    """Floats uniform in [0, 1) with 24 random bits each."""
+    bits = tf.bitwise.right_shift(random_bits(key, shape), tf.constant(8, tf.uint32))
+    return tf.cast(bits, tf.float32) * (1.0 / 2**24)
+
+
+def apply_dropout(h, rate: float, key) -> tf.Tensor:
+    """Training-time dropout: zero each value with probability `rate`, scale the kept ones by 1/(1 - rate)."""
+    keep = random_uniform(key, tf.shape(h)) >= rate
+    return tf.where(keep, h / (1.0 - rate), tf.zeros_like(h))
+
+
+# --- Settings checks with messages a student understands ---
+
+def training_work(*, epochs: int, n_points: int, n_params: int) -> int:
+    """How much arithmetic a run costs, in epochs x points x parameters."""
+    return epochs * n_points * n_params
+
+
+def check_work(*, epochs: int, n_points: int, n_params: int, steps_per_epoch: int = 1,
+               max_work: int = MAX_WORK, max_steps: int = MAX_STEPS) -> None:
+    """Raise ValueError when one click would keep the shared CPU busy for too long."""
+    work = training_work(epochs=epochs, n_points=n_points, n_params=n_params)
+    if work > max_work:
+        raise ValueError(
+            f"That is too much training for one click: {epochs} epochs x {n_points} points x "
+            f"{n_params} weights = {work:.3g}, and the limit is {max_work:.3g}. "
+            "Use fewer epochs, fewer points or a smaller network.")
+    if epochs * steps_per_epoch > max_steps:
+        raise ValueError(
+            f"That is too many training steps for one click: {epochs} epochs x {steps_per_epoch} batches "
+            f"= {epochs * steps_per_epoch}, and the limit is {max_steps}. Use a larger batch size or fewer epochs.")
+
+
+def _check_int(name, value, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
+            high is not None and value > high):
+        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be a whole number {limit}; got {value!r}.")
+    return int(value)
+
+
+def _make_optimizer(name: str, learning_rate: float, momentum: float):
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate)
+    if name == "momentum":
+        return keras.optimizers.SGD(learning_rate, momentum=momentum)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    raise ValueError(f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.")
+
+
+def _make_loss(name: str, reduction="sum_over_batch_size"):
+    if name == "binary_crossentropy":
+        return keras.losses.BinaryCrossentropy(reduction=reduction)
+    if name == "categorical_crossentropy":
+        return keras.losses.CategoricalCrossentropy(reduction=reduction)
+    if name == "mse":
+        return keras.losses.MeanSquaredError(reduction=reduction)
+    raise ValueError(f"Unknown loss {name!r}; choose one of {', '.join(LOSSES)}.")
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a run has produced so far: the curves and how it ended."""
+    history: pd.DataFrame  # epoch (from 1), loss, val_loss and, for classification, accuracy, val_accuracy
+    status: str  # "ready", "running", "finished", "stopped early" or "diverged"
+    epochs_run: int
+    epochs: int
+    best_epoch: int | None  # the epoch with the lowest validation loss
+    best_val_loss: float | None
+    diverged_at: int | None  # the first epoch whose loss was NaN or infinite
+    message: str
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "stopped early", "diverged")
+
+
+class Trainer:
+    """Trains one model on data of one shape; reusable (`start` again) without recompiling.
+
+    Holds TensorFlow variables, so keep one per student session. Not for use by two threads at once.
+    """
+
+    def __init__(self, model: keras.Model, *, loss="binary_crossentropy", optimizer="adam", batch_size=32,
+                 n_train: int, n_val: int, shuffle=True, momentum=0.9, xla=True):
+        self.model = model
+        self.shuffle = bool(shuffle)
+        self.loss_name, self.optimizer_name = loss, optimizer
+        self.n_train = _check_int("The number of training points", n_train, 2)
+        self.n_val = _check_int("The number of validation points", n_val, 2)
+        self.requested_batch_size = _check_int("The batch size", batch_size, 1)
+        self.batch_size = min(self.requested_batch_size, self.n_train)
+        self._layers = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+        for layer in self._layers:
+            if not isinstance(layer, (layers.Dense, layers.Dropout)):
+                raise ValueError(f"The trainer handles Dense and Dropout layers (see build_mlp); "
+                                 f"{layer.name!r} is a {type(layer).__name__}.")
+        self.input_dim = int(model.inputs[0].shape[-1])
+        self.output_units = int(model.outputs[0].shape[-1])
+        self._check_loss_fits_model(self._layers[-1])
+        self._loss = _make_loss(loss)
+        self._per_point_loss = _make_loss(loss, reduction=None)
+        self.optimizer = _make_optimizer(optimizer, 0.01, momentum)
+        self._variables = list(model.trainable_variables)
+        self.optimizer.build(self._variables)
+        self.n_params = int(model.count_params())
+
+        self._best = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False) for v in self._variables]
+        self._best_val = tf.Variable(math.inf, trainable=False)
+        self._best_epoch = tf.Variable(0, trainable=False)
+        self._wait = tf.Variable(0, trainable=False)
+
+        out = self.output_units
+        signature = [tf.TensorSpec([self.n_train, self.input_dim], tf.float32),
+                     tf.TensorSpec([self.n_train, out], tf.float32),
+                     tf.TensorSpec([self.n_val, self.input_dim], tf.float32),
+                     tf.TensorSpec([self.n_val, out], tf.float32)] + [tf.TensorSpec([], tf.int32)] * 4 + [
+                     tf.TensorSpec([], tf.float32)]
+        self._chunk = tf.function(self._run_chunk, input_signature=signature, jit_compile=xla)
+        self._lock = threading.Lock()
+        self._data = None
+        self.compiled = False
+        self.learning_rate = 0.01
+        self.reset(0)
+
+    def _check_loss_fits_model(self, output_layer):
+        activation = keras.activations.serialize(output_layer.activation)
+        if self.loss_name == "binary_crossentropy" and (self.output_units != 1 or activation != "sigmoid"):
+            raise ValueError("Binary cross-entropy needs an output layer of 1 neuron with a sigmoid activation.")
+        if self.loss_name == "categorical_crossentropy" and (self.output_units < 2 or activation != "softmax"):
+            raise ValueError("Categorical cross-entropy needs an output layer with one neuron per class "
+                             "(at least 2) and a softmax activation.")
+        if self.loss_name not in LOSSES:
+            raise ValueError(f"Unknown loss {self.loss_name!r}; choose one of {', '.join(LOSSES)}.")
+
+    # --- Setting up a run ---
+
+    def reset(self, seed: int) -> None:
+        """New initial weights (as `build_mlp(seed=seed)`), fresh optimizer state, empty history."""
+        seed = _check_int("The seed", seed, 0, 2**31 - 1)
+        with self._lock:
+            reinitialize(self.model, seed)
+            learning_rate = float(self.optimizer.learning_rate.numpy())
+            for variable in self.optimizer.variables:
+                variable.assign(tf.zeros(variable.shape, variable.dtype))
+            self.optimizer.learning_rate = learning_rate
+            self._best_val.assign(math.inf)
+            self._best_epoch.assign(0)
+            self._wait.assign(0)
+            for best, variable in zip(self._best, self._variables):
+                best.assign(variable)
+            self.seed = seed
+            self.epochs, self.epoch, self.patience = 0, 0, None
+            self.status, self.diverged_at = "ready", None
+            self._rows = []
+
+    def start(self, x_train, y_train, x_val, y_val, *, epochs: int, learning_rate: float, seed: int = 0,
+              patience: int | None = None) -> None:
+        """Reset to `seed` and get ready to train on these arrays for `epochs` epochs.
+
+        Labels: 0/1 for binary cross-entropy, class numbers 0..k-1 (or one-hot rows) for categorical
+        cross-entropy, target values for MSE. `patience` turns on early stopping on the validation loss.
+        """
+        epochs = _check_int("The number of epochs", epochs, 1, MAX_EPOCHS)
+        if not (isinstance(learning_rate, (int, float, np.floating)) and math.isfinite(learning_rate)
+                and learning_rate > 0):
+            raise ValueError(f"The learning rate must be a number above 0; got {learning_rate!r}. "
+                             "With a learning rate of 0 the weights never change.")
+        if patience is not None:
+            patience = _check_int("The early-stopping patience", patience, 1)
+        data = (self._features(x_train, self.n_train, "training"), self._labels(y_train, self.n_train, "training"),
+                self._features(x_val, self.n_val, "validation"), self._labels(y_val, self.n_val, "validation"))
+        check_work(epochs=epochs, n_points=self.n_train + self.n_val, n_params=self.n_params,
+                   steps_per_epoch=-(-self.n_train // self.batch_size))
+        self.reset(seed)
+        with self._lock:
+            untrained_loss = float(self._total_loss(data[1], self.model(data[0], training=False)))
+            self._loss_limit = DIVERGENCE_FACTOR * max(untrained_loss, 1.0)
+            self.optimizer.learning_rate = float(learning_rate)
+            self._data = tuple(tf.constant(part) for part in data)
+            self.epochs, self.patience, self.learning_rate = epochs, patience, float(learning_rate)
+
+    def _features(self, x, n, name):
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim == 1 and self.input_dim == 1:
+            x = x[:, None]
+        if x.shape != (n, self.input_dim):
+            raise ValueError(f"The {name} features should have shape ({n}, {self.input_dim}); got {x.shape}. "
+                             "Make a new trainer when the number of points changes.")
+        if not np.isfinite(x).all():
+            raise ValueError(f"The {name} features contain missing or infinite values.")
+        return x
+
+    def _labels(self, y, n, name):
+        y = np.asarray(y)
+        if len(y) != n:
+            raise ValueError(f"There are {len(y)} {name} labels for {n} points.")
+        if self.loss_name == "categorical_crossentropy" and y.ndim == 1:
+            if not (np.issubdtype(y.dtype, np.integer) and y.min() >= 0 and y.max() < self.output_units):
+                raise ValueError(f"The {name} labels must be class numbers from 0 to {self.output_units - 1}.")
+            y = np.eye(self.output_units, dtype=np.float32)[y]
+        y = y.astype(np.float32).reshape(n, -1)
+        if y.shape[1] != self.output_units:
+            raise ValueError(f"The {name} labels have {y.shape[1]} column(s); the model has "
+                             f"{self.output_units} output(s).")
+        if not np.isfinite(y).all():
+            raise ValueError(f"The {name} labels contain missing or infinite values.")
+        if self.loss_name == "binary_crossentropy" and not np.isin(y, (0.0, 1.0)).all():
+            raise ValueError(f"The {name} labels must be 0 or 1 for binary cross-entropy.")
+        return y
+
+    # --- Running ---
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "stopped early", "diverged")
+
+    def warm_up(self) -> None:
+        """Compile now (about a second the first time) without training."""
+        if self._data is None:
+            raise RuntimeError("Call start() before warm_up().")
+        with self._lock:
+            self._call_chunk(0)
+
+    def run(self, max_epochs: int | None = None) -> TrainingResult:
+        """Train up to `max_epochs` more epochs (default: all that remain) and return the run so far."""
+        if self._data is None:
+            raise RuntimeError("Call start() before run().")
+        if max_epochs is not None:
+            max_epochs = _check_int("The number of epochs per chunk", max_epochs, 1)
+        with self._lock:
+            remaining = self.epochs - self.epoch
+            todo = remaining if max_epochs is None else min(max_epochs, remaining)
+            while todo > 0 and not self.done:
+                self.status = "running"
+                rows, done, status = self._call_chunk(min(todo, CHUNK_CAPACITY))
+                self._rows.append(rows[:done])
+                self.epoch += done
+                todo -= done
+                if status == _DIVERGED:
+                    self.status, self.diverged_at = "diverged", self.epoch + 1
+                elif status == _STOPPED:
+                    self.status = "stopped early"
+                elif self.epoch == self.epochs:
+                    self.status = "finished"
+            if self.patience is not None and self.status in ("finished", "stopped early"):
+                for variable, best in zip(self._variables, self._best):
+                    variable.assign(best)
+            return self._result()
+
+    def _call_chunk(self, n_epochs):
+        patience = 2**30 if self.patience is None else self.patience
+        args = [tf.constant(v, tf.int32) for v in (self.seed, self.epoch, n_epochs, patience)]
+        rows, done, status = self._chunk(*self._data, *args, tf.constant(self._loss_limit, tf.float32))
+        self.compiled = True
+        return rows.numpy(), int(done), int(status)
+
+    def _result(self) -> TrainingResult:
+        rows = np.concatenate(self._rows) if self._rows else np.zeros((0, 4), np.float32)
+        history = pd.DataFrame({"epoch": np.arange(1, len(rows) + 1), "loss": rows[:, 0], "val_loss": rows[:, 2]})
+        if self.loss_name != "mse":
+            history["accuracy"], history["val_accuracy"] = rows[:, 1], rows[:, 3]
+        best_epoch = int(self._best_epoch.numpy()) or None
+        best_val = float(self._best_val.numpy()) if best_epoch else None
+        return TrainingResult(history=history, status=self.status, epochs_run=self.epoch, epochs=self.epochs,
+                              best_epoch=best_epoch, best_val_loss=best_val, diverged_at=self.diverged_at,
+                              message=self._message(best_epoch, best_val))
+
+    def _message(self, best_epoch, best_val):
+        note = ""
+        if self.batch_size < self.requested_batch_size:
+            note = (f" The batch size {self.requested_batch_size} is more than the {self.n_train} training points, "
+                    f"so every step used all {self.n_train}.")
+        if self.status == "diverged":
+            return (f"Training diverged at epoch {self.diverged_at}: the loss blew up (it became infinite, "
+                    f"not a number, or over {DIVERGENCE_FACTOR:g} times its value before training). "
+                    f"The learning rate {self.learning_rate:g} is probably too large; try a smaller one.{note}")
+        if self.status == "stopped early":
+            return (f"Stopped early after epoch {self.epoch}: the validation loss had not improved for "
+                    f"{self.patience} epochs. The weights from epoch {best_epoch} (validation loss "
+                    f"{best_val:.4f}) were restored.{note}")
+        if self.status == "finished" and self.patience is not None:
+            return (f"Trained all {self.epochs} epochs. The weights from the best epoch, {best_epoch} "
+                    f"(validation loss {best_val:.4f}), were restored.{note}")
+        if self.status == "finished":
+            return f"Trained all {self.epochs} epochs.{note}"
+        return f"Trained {self.epoch} of {self.epochs} epochs.{note}"
+
+    def predict(self, x) -> np.ndarray:
+        """The model's outputs at inference time (dropout off), e.g. on a grid for a decision boundary."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, self.input_dim)
+        return keras.ops.convert_to_numpy(self.model(x, training=False))
+
+    # --- The compiled program ---
+
+    def _forward(self, x, training, seed=None, epoch=None, step=None):
+        h = x
+        for index, layer in enumerate(self._layers):
+            if isinstance(layer, layers.Dropout):
+                if training and layer.rate > 0:
+                    h = apply_dropout(h, layer.rate, hash_key(seed, epoch, step, index))
+            else:
+                h = layer(h)
+        return h
+
+    def _total_loss(self, y, p, weight=None):
+        """The data loss (a weighted mean when `weight` masks padding) plus the L1/L2 penalties."""
+        if weight is None:
+            loss = self._loss(y, p)
+        else:
+            loss = tf.reduce_sum(self._per_point_loss(y, p) * weight) / tf.reduce_sum(weight)
+        penalties = self.model.losses
+        return loss + (tf.add_n(penalties) if penalties else 0.0)
+
+    def _correct(self, y, p, weight=None):
+        """How many predictions are right, as Keras' "accuracy" metric counts them."""
+        if self.loss_name == "binary_crossentropy":
+            hits = tf.reduce_all(tf.equal(tf.cast(p > 0.5, tf.float32), y), axis=-1)
+        elif self.loss_name == "categorical_crossentropy":
+            hits = tf.equal(tf.argmax(p, axis=-1), tf.argmax(y, axis=-1))
+        else:
+            return tf.constant(0.0)
+        hits = tf.cast(hits, tf.float32)
+        return tf.reduce_sum(hits if weight is None else hits * weight)
+
+    def _train_step(self, xb, yb, weight, seed, epoch, step):
+        with tf.GradientTape() as tape:
+            p = self._forward(xb, True, seed, epoch, step)
+            loss = self._total_loss(yb, p, weight)
+        grads = tape.gradient(loss, self._variables)
+        self.optimizer.apply(grads, self._variables)
+        return loss, self._correct(yb, p, weight)
+
+    def _train_epoch(self, x, y, seed, epoch):
+        n, size = self.n_train, self.batch_size
+        steps = -(-n // size)
+        if self.shuffle:
+            order = tf.argsort(tf.bitcast(random_bits(hash_key(seed, epoch, _SHUFFLE_STREAM), [n]), tf.int32))
+        else:
+            order = tf.range(n)
+        # Pad the shuffled order to whole batches; padding rows get weight 0, so the last step
+        # computes exactly fit's smaller last batch while every step keeps one fixed shape.
+        padding = steps * size - n
+        order = tf.concat([order, tf.zeros([padding], tf.int32)], 0)
+        xs = tf.reshape(tf.gather(x, order), [steps, size, self.input_dim])
+        ys = tf.reshape(tf.gather(y, order), [steps, size, self.output_units])
+        ws = tf.reshape(tf.concat([tf.ones([n]), tf.zeros([padding])], 0), [steps, size])
+        loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+        for step in tf.range(steps):
+            weight = ws[step] if padding else None
+            loss, hits = self._train_step(xs[step], ys[step], weight, seed, epoch, step)
+            loss_sum += loss * tf.reduce_sum(ws[step])
+            correct += hits
+        return loss_sum / n, correct / n
+
+    def _run_chunk(self, x, y, xv, yv, seed, start_epoch, n_epochs, patience, loss_limit):
+        rows = tf.TensorArray(tf.float32, size=CHUNK_CAPACITY, element_shape=[4])
+        done, status = tf.constant(0), tf.constant(_RUNNING)
+        for i in tf.range(tf.minimum(n_epochs, CHUNK_CAPACITY)):
+            epoch = start_epoch + i
+            loss, accuracy = self._train_epoch(x, y, seed, epoch)
+            pv = self._forward(xv, False)
+            val_loss = self._total_loss(yv, pv)
+            val_accuracy = self._correct(yv, pv) / self.n_val
+            if tf.logical_not((loss <= loss_limit) & (val_loss <= loss_limit)):  # false for NaN too
+                status = tf.constant(_DIVERGED)
+                break
+            rows = rows.write(i, tf.stack([loss, accuracy, val_loss, val_accuracy]))
+            done = i + 1
+            if val_loss < self._best_val:
+                self._best_val.assign(val_loss)
+                self._best_epoch.assign(epoch + 1)
+                self._wait.assign(0)
+                for best, variable in zip(self._best, self._variables):
+                    best.assign(variable)
+            else:
+                self._wait.assign_add(1)
+            if self._wait >= patience:
+                status = tf.constant(_STOPPED)
+                break
+        return rows.stack(), done, status
+
+
+def train_in_chunks(trainer: Trainer, *, seconds_per_chunk: float = 0.2,
+                    guard: Callable[[], ContextManager] | None = None) -> Iterator[TrainingResult]:
+    """Run a started trainer to the end, yielding the run so far about every `seconds_per_chunk`.
+
+    `guard`, if given, is entered around each chunk (e.g. a process-wide limit on heavy work), so
+    students training at once take turns chunk by chunk.
+    """
+    guard = guard or contextlib.nullcontext
+    if not trainer.compiled:
+        with guard():
+            trainer.warm_up()
+    chunk = 5
+    while not trainer.done:
+        with guard():
+            before, clock = trainer.epoch, time.perf_counter()
+            result = trainer.run(chunk)
+            elapsed = time.perf_counter() - clock
+        per_epoch = elapsed / max(trainer.epoch - before, 1)
+        chunk = int(min(max(seconds_per_chunk / max(per_epoch, 1e-6), 1), CHUNK_CAPACITY))
+        yield result
+
+
+def prime() -> float:
+    """Pay TensorFlow's one-time start-up costs (first trace and XLA compile) once per process; seconds taken.
+
+    Uses a throwaway two-neuron trainer, so nothing is shared between sessions.
+    """
+    clock = time.perf_counter()
+    x = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
+    y = np.array([0, 1])
+    trainer = Trainer(build_mlp(hidden_units=(2,)), batch_size=2, n_train=2, n_val=2)
+    trainer.start(x, y, x, y, epochs=1, learning_rate=0.1)
+    trainer.run()
+    return time.perf_counter() - clock
+
+
+def make_trainer(model_kwargs: dict, *, loss="binary_crossentropy", optimizer="adam", batch_size=32,
+                 n_train: int, n_val: int, cache: dict | None = None, max_cached: int = 4) -> Trainer:
+    """A trainer for `build_mlp(**model_kwargs)`, taken from `cache` when one with these settings exists.
+
+    Keep `cache` per student session (e.g. a dict in session state): trainers hold variables.
+    """
+    settings = {k: v for k, v in model_kwargs.items() if k != "seed"}
+    key = (tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set, range)) else v)
+                        for k, v in settings.items())),
+           loss, optimizer, batch_size, n_train, n_val)
+    if cache is not None and key in cache:
+        cache[key] = cache.pop(key)  # most recently used last
+        return cache[key]
+    trainer = Trainer(build_mlp(**model_kwargs), loss=loss, optimizer=optimizer, batch_size=batch_size,
+                      n_train=n_train, n_val=n_val)
+    if cache is not None:
+        cache[key] = trainer
+        while len(cache) > max_cached:
+            cache.pop(next(iter(cache)))
+    return trainer
+
+
+def train(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: int, learning_rate: float,
+          loss="binary_crossentropy", optimizer="adam", batch_size=32, seed=0, patience=None) -> TrainingResult:
+    """Train `model` in one go (its weights are first reset to `seed`) and return the whole run."""
+    trainer = Trainer(model, loss=loss, optimizer=optimizer, batch_size=batch_size,
+                      n_train=len(x_train), n_val=len(x_val))
+    trainer.start(x_train, y_train, x_val, y_val, epochs=epochs, learning_rate=learning_rate, seed=seed,
+                  patience=patience)
+    return trainer.run()
