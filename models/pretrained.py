@@ -4,10 +4,15 @@ Weights come from, in order: the file named by the model's environment variable
 (e.g. VGG16_WEIGHTS_PATH), the Keras cache ($KERAS_HOME/models, else ~/.keras/models),
 or a download by Keras itself when the network answers. Otherwise `WeightsUnavailable`
 says what is missing and the one command that fixes it.
+
+CLASSROOM_WEIGHTS_HOST=host:port points the reachability check at another server (tests use a
+closed local port to simulate a school without internet access).
 """
+import functools
 import os
 import socket
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,8 @@ from models.heavy_work import heavy_work
 
 PREFETCH_COMMAND = "python -m models.prefetch"
 WEIGHTS_HOST = ("storage.googleapis.com", 443)
+WEIGHTS_HOST_ENV = "CLASSROOM_WEIGHTS_HOST"
+TOP = 5  # classes shown, and Grad-CAMs computed, per picture
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
@@ -96,9 +103,21 @@ def local_weights(model_name: str) -> Path | None:
     return None
 
 
+def weights_host() -> tuple[str, int]:
+    """The (host, port) the reachability check dials: $CLASSROOM_WEIGHTS_HOST, else Keras' download server."""
+    configured = os.environ.get(WEIGHTS_HOST_ENV, "").strip()
+    if not configured:
+        return WEIGHTS_HOST
+    host, _, port = configured.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise WeightsUnavailable(f"{WEIGHTS_HOST_ENV} must look like host:port (e.g. example.org:443), "
+                                 f"not {configured!r}. Fix or unset it.")
+    return host.strip("[]"), int(port)
+
+
 def network_reachable(address: tuple[str, int] | None = None, timeout: float = 3.0) -> bool:
     """Can we open a connection to the weights server? Never blocks longer than about `timeout`."""
-    address = address or WEIGHTS_HOST
+    address = address or weights_host()
     result = []
 
     def attempt():  # DNS lookups ignore socket timeouts, so the whole attempt runs on a side thread
@@ -112,6 +131,20 @@ def network_reachable(address: tuple[str, int] | None = None, timeout: float = 3
     thread.start()
     thread.join(timeout + 0.5)
     return bool(result and result[0])
+
+
+def weights_source(model_name: str = "vgg16", *, network_timeout: float = 3.0) -> Path | None:
+    """The local ImageNet weights file, or None when Keras can download it now; else WeightsUnavailable."""
+    arch = architecture(model_name)
+    source = local_weights(model_name)
+    if source is None and not network_reachable(timeout=network_timeout):
+        raise WeightsUnavailable(
+            f"The ImageNet weights for {arch.builder} ({arch.download_mb} MB) are not on this computer "
+            f"(looked for {arch.weights_file} in {keras_cache_dirs()[0]}) and the download server "
+            f"cannot be reached. Run the command below once on a machine with internet access, "
+            f"or point {arch.env_var} at a copy of the file, or set KERAS_HOME to a folder whose "
+            f"models/ subfolder holds it.")
+    return source
 
 
 _models: dict = {}
@@ -129,24 +162,44 @@ def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", n
     arch = architecture(model_name)
     source = None
     if weights == "imagenet":
-        source = local_weights(model_name)
-        if source is None and not network_reachable(timeout=network_timeout):
-            raise WeightsUnavailable(
-                f"The ImageNet weights for {arch.builder} ({arch.download_mb} MB) are not on this computer "
-                f"(looked for {arch.weights_file} in {keras_cache_dirs()[0]}) and the download server "
-                f"cannot be reached. Run the command below once on a machine with internet access, "
-                f"or point {arch.env_var} at a copy of the file.")
+        source = weights_source(model_name, network_timeout=network_timeout)
     elif weights is not None:
         raise ValueError('weights must be "imagenet" or None.')
     key = (model_name, weights, str(source))
     with _models_lock:
         if key not in _models:
             builder = getattr(keras.applications, arch.builder)
-            # A local file loads directly; "imagenet" without one lets Keras download and cache it.
-            model = builder(weights=str(source) if source else weights)
-            model(np.zeros((1, arch.input_size, arch.input_size, 3), "float32"), training=False)  # warm-up
+            try:
+                # A local file loads directly; "imagenet" without one lets Keras download and cache it.
+                model = builder(weights=str(source) if source else weights)
+            except Exception as error:  # h5py, Keras and urllib raise many types; all mean "no usable weights"
+                if weights is None:
+                    raise
+                raise WeightsUnavailable(_load_failure(arch, source, error)) from error
+            predict(model, np.zeros((1, arch.input_size, arch.input_size, 3), "float32"))  # warm-up and trace
             _models[key] = model
         return _models[key]
+
+
+def is_loaded(model_name: str, weights: str | None = "imagenet") -> bool:
+    """Has this process already loaded that model (so getting it again is instant)?"""
+    return any(key[:2] == (model_name, weights) for key in list(_models))
+
+
+def prepare_analysis(model, model_name: str = "vgg16", n_classes: int = TOP) -> None:
+    """Trace the Grad-CAM and feature-map pass once (a few seconds), so a student's first click is fast."""
+    size = architecture(model_name).input_size
+    analyse(model, np.zeros((1, size, size, 3), "float32"), range(n_classes), model_name)
+
+
+def _load_failure(arch: Architecture, source: Path | None, error: Exception) -> str:
+    detail = f"{type(error).__name__}: {str(error)[:300]}"
+    if source is None:
+        return (f"Downloading the {arch.builder} weights ({arch.download_mb} MB) failed ({detail}). "
+                "Run the command below, which shows the download's progress and error.")
+    return (f"The weights file {source} could not be read as {arch.builder} weights ({detail}). It may be "
+            "cut short by an interrupted download, or belong to another model: delete it and run the "
+            "command below.")
 
 
 def model_input(image: Image.Image, model_name: str = "vgg16") -> tuple[np.ndarray, Image.Image]:
@@ -160,16 +213,74 @@ def model_input(image: Image.Image, model_name: str = "vgg16") -> tuple[np.ndarr
     return np.asarray(batch, dtype="float32"), seen
 
 
+# Compiled functions per model. Weak keys: a model nobody else holds is freed with its functions.
+_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_compiled_lock = threading.Lock()
+
+
+def _compiled_for(model, key, make):
+    with _compiled_lock:
+        functions = _compiled.setdefault(model, {})
+        if key not in functions:
+            functions[key] = make()
+        return functions[key]
+
+
+def _forward(model):
+    """model(x, training=False) as one traced graph: the same numbers, without Python's per-layer overhead."""
+    import tensorflow as tf
+
+    size = model.input_shape[1]
+    ref = weakref.ref(model)  # the function must not keep the model alive by itself
+    return _compiled_for(model, "forward", lambda: tf.function(
+        lambda x: ref()(x, training=False),
+        input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)]))
+
+
 def predict(model, batch: np.ndarray) -> np.ndarray:
-    """Class probabilities for a preprocessed batch: one direct call, no `predict` overhead."""
+    """Class probabilities for a preprocessed batch: one direct model call, no `predict` overhead."""
+    forward = _forward(model)
     with heavy_work():
-        return np.asarray(model(batch, training=False))
+        return np.asarray(forward(np.asarray(batch, dtype="float32")))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int  # output unit of the model, 0..999
+    name: str  # readable class name, unique (see class_labels)
+    probability: float
+
+
+@functools.cache
+def _index_of_wnid() -> dict[str, int]:
+    return {wnid: i for i, (wnid, _name) in enumerate(imagenet.class_index())}
+
+
+def top_predictions(probabilities: np.ndarray, top: int = 5) -> list[Prediction]:
+    """The `top` most likely ImageNet classes of one image, most likely first."""
+    decoded = imagenet.decode_predictions(np.asarray(probabilities).reshape(1, -1), top=top)[0]
+    labels = class_labels()
+    return [Prediction(_index_of_wnid()[wnid], labels[_index_of_wnid()[wnid]], float(score))
+            for wnid, _name, score in decoded]
 
 
 def top_classes(probabilities: np.ndarray, top: int = 5) -> list[tuple[str, float]]:
     """(readable class name, probability) for the `top` most likely ImageNet classes of one image."""
-    decoded = imagenet.decode_predictions(np.asarray(probabilities).reshape(1, -1), top=top)[0]
-    return [(imagenet.display_name(name), float(score)) for _wnid, name, score in decoded]
+    return [(p.name, p.probability) for p in top_predictions(probabilities, top=top)]
+
+
+@functools.cache
+def class_labels() -> tuple[str, ...]:
+    """A unique readable label per output unit; the two 'crane's and two 'maillot's get their unit number."""
+    names = [imagenet.display_name(name) for _wnid, name in imagenet.class_index()]
+    return tuple(f"{name} (unit {i})" if names.count(name) > 1 else name for i, name in enumerate(names))
+
+
+def rank_of(probabilities: np.ndarray, class_index: int) -> tuple[int, int]:
+    """(rank, ties): rank 1 is the most likely class; ties = other classes with exactly the same probability."""
+    probabilities = np.asarray(probabilities).reshape(-1)
+    mine = probabilities[class_index]
+    return 1 + int(np.count_nonzero(probabilities > mine)), int(np.count_nonzero(probabilities == mine)) - 1
 
 
 def classify(image, model_name: str = "vgg16", top: int = 5, *, model=None) -> list[tuple[str, float]]:
@@ -181,56 +292,112 @@ def classify(image, model_name: str = "vgg16", top: int = 5, *, model=None) -> l
     return top_classes(predict(model, batch)[0], top=top)
 
 
-_analysis_models: dict = {}
+# --- What the network looked at, and what its layers respond to --------------------------------
+
+@dataclass(frozen=True)
+class LayerMaps:
+    layer: str
+    maps: np.ndarray  # (height, width, shown channels), scaled together to [0, 1]
+    channels: tuple[int, ...]  # which channels of the layer these are
+    total_channels: int
 
 
-def _analysis_model(model, model_name: str):
-    """A view of the same layers that also returns the feature maps and the logits' inputs (no weight copy)."""
+@dataclass(frozen=True)
+class Analysis:
+    heatmaps: dict[int, np.ndarray]  # class index -> Grad-CAM heatmap in [0, 1]
+    layers: list[LayerMaps]  # early to late
+
+
+def _analysis_function(model, model_name: str, n_classes: int):
+    """One traced pass: the chosen layers' outputs and the Grad-CAM of `n_classes` classes."""
     import keras
+    import tensorflow as tf
 
-    key = (id(model), model_name)
-    if key not in _analysis_models:
-        arch = architecture(model_name)
+    arch = architecture(model_name)
+
+    def make():
         head = model.get_layer("predictions")
+        names = [layer.name for layer in model.layers]
+        # The layers between the last conv layer and the classifier (pooling, flatten, dense) form a chain.
+        tail = model.layers[names.index(arch.last_conv_layer) + 1:names.index("predictions")]
         outputs = [model.get_layer(name).output for name in arch.feature_layers]
-        outputs += [model.get_layer(arch.last_conv_layer).output, head.input]
-        _analysis_models[key] = (keras.Model(model.input, outputs), head)
-    return _analysis_models[key]
+        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output])  # shared layers
+        size = arch.input_size
+
+        @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32),
+                                      tf.TensorSpec((n_classes,), tf.int32)])
+        def run(batch, class_indices):
+            *features, conv_output = view(batch, training=False)
+            # One copy of the conv output per class, so one backward pass through the (cheap) tail gives
+            # every class's gradient; the tape sees only the tail, not the whole network.
+            copies = tf.repeat(conv_output, n_classes, axis=0)
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(copies)
+                x = copies
+                for layer in tail:
+                    x = layer(x, training=False)
+                # The class score before softmax, from the final layer's own weights (as the Keras
+                # Grad-CAM example does on a copy with the softmax removed).
+                logits = tf.matmul(x, head.kernel) + head.bias
+                chosen = tf.gather(logits, class_indices, axis=1, batch_dims=0)
+                total = tf.reduce_sum(tf.linalg.diag_part(chosen))
+            grads = tape.gradient(total, copies)  # (classes, h, w, channels)
+            weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel and class
+            heatmaps = tf.nn.relu(tf.einsum("hwc,kc->khw", conv_output[0], weights))
+            return [f[0] for f in features], heatmaps
+
+        return run
+
+    return _compiled_for(model, ("analysis", model_name, n_classes), make)
+
+
+def analyse(model, batch: np.ndarray, class_indices, model_name: str = "vgg16", channels: int = 8) -> Analysis:
+    """Grad-CAM heatmaps for the given classes and the `channels` most active maps of each feature layer."""
+    class_indices = [int(i) for i in class_indices]
+    if not class_indices or not all(0 <= i < imagenet.N_CLASSES for i in class_indices):
+        raise ValueError(f"class_indices must be one or more numbers from 0 to {imagenet.N_CLASSES - 1}.")
+    run = _analysis_function(model, model_name, len(class_indices))
+    with heavy_work():
+        features, heatmaps = run(np.asarray(batch, dtype="float32"), np.asarray(class_indices, dtype="int32"))
+    result = {}
+    for index, heatmap in zip(class_indices, np.asarray(heatmaps)):
+        peak = heatmap.max()
+        result[index] = heatmap / peak if peak > 0 else heatmap
+    layers = [_strongest_channels(name, np.asarray(f), channels)
+              for name, f in zip(architecture(model_name).feature_layers, features)]
+    return Analysis(heatmaps=result, layers=layers)
+
+
+def _strongest_channels(layer: str, output: np.ndarray, channels: int) -> LayerMaps:
+    """The channels with the largest mean response, scaled together so bright means strong in this layer."""
+    order = np.argsort(-output.mean(axis=(0, 1)), kind="stable")[:channels]
+    chosen = np.maximum(output[:, :, order], 0)
+    peak = chosen.max()
+    maps = chosen / peak if peak > 0 else chosen
+    return LayerMaps(layer, maps.astype("float32"), tuple(int(c) for c in order), output.shape[-1])
 
 
 def grad_cam(model, batch: np.ndarray, class_index: int, model_name: str = "vgg16") -> np.ndarray:
-    """Grad-CAM heatmap in [0, 1] over the last conv layer, for one class (Selvaraju et al., 2017).
-
-    The gradient is taken of the class logit (before softmax), as in the Keras Grad-CAM example,
-    computed from the final layer's own weights so the shared model is never modified.
-    """
-    import tensorflow as tf
-
-    view, head = _analysis_model(model, model_name)
-    with heavy_work(), tf.GradientTape() as tape:
-        *_features, conv_output, penultimate = view(batch, training=False)
-        tape.watch(conv_output)
-        logits = tf.matmul(penultimate, head.kernel) + head.bias
-        class_logit = logits[:, class_index]
-    grads = tape.gradient(class_logit, conv_output)
-    weights = tf.reduce_mean(grads, axis=(0, 1, 2))
-    heatmap = tf.nn.relu(tf.reduce_sum(conv_output[0] * weights, axis=-1)).numpy()
-    peak = heatmap.max()
-    return heatmap / peak if peak > 0 else heatmap
+    """Grad-CAM heatmap in [0, 1] over the last conv layer, for one class (Selvaraju et al., 2017)."""
+    return analyse(model, batch, [class_index], model_name).heatmaps[int(class_index)]
 
 
 def feature_maps(model, batch: np.ndarray, model_name: str = "vgg16", channels: int = 8) -> dict[str, np.ndarray]:
-    """The first `channels` feature maps of a few conv layers, early to late, each scaled to [0, 1]."""
-    view, _head = _analysis_model(model, model_name)
-    with heavy_work():
-        outputs = view(batch, training=False)
-    maps = {}
-    for name, output in zip(architecture(model_name).feature_layers, outputs):
-        chosen = np.asarray(output)[0, :, :, :channels]
-        low = chosen.min(axis=(0, 1), keepdims=True)
-        span = chosen.max(axis=(0, 1), keepdims=True) - low
-        maps[name] = np.divide(chosen - low, span, out=np.zeros_like(chosen), where=span > 0)
-    return maps
+    """The `channels` most active feature maps of a few conv layers, early to late, each layer scaled to [0, 1]."""
+    return {layer.layer: layer.maps for layer in analyse(model, batch, [0], model_name, channels).layers}
+
+
+def tile_maps(maps: np.ndarray, *, columns: int = 4, tile: int = 72, gap: int = 3) -> Image.Image:
+    """Lay out (height, width, n) maps in [0, 1] as one grey image, n tiles in a grid, black = no response."""
+    height, width, count = maps.shape
+    rows = -(-count // columns)
+    sheet = Image.new("L", (columns * tile + (columns - 1) * gap, rows * tile + (rows - 1) * gap), 255)
+    for k in range(count):
+        cell = Image.fromarray(np.uint8(np.rint(np.clip(maps[:, :, k], 0, 1) * 255)))
+        # Nearest keeps a 7x7 map's cells visible as the 49 numbers they are.
+        cell = cell.resize((tile, tile), Image.Resampling.NEAREST)
+        sheet.paste(cell, ((k % columns) * (tile + gap), (k // columns) * (tile + gap)))
+    return sheet
 
 
 def overlay_heatmap(seen: Image.Image, heatmap: np.ndarray, opacity: float = 0.45) -> Image.Image:

@@ -5,6 +5,7 @@ import runpy
 import struct
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -329,7 +330,7 @@ def test_to_array():
 
 def test_gallery_pictures_are_small_and_load():
     pictures = gallery()
-    assert 4 <= len(pictures) <= 8
+    assert 4 <= len(pictures) <= 12
     sources = (images.GALLERY_DIR / "SOURCES.md").read_text(encoding="utf-8")
     for name, path in pictures.items():
         assert path.stat().st_size < 150 * 1024, name
@@ -339,7 +340,22 @@ def test_gallery_pictures_are_small_and_load():
 
 def test_gallery_matches_its_generator():
     drawers = runpy.run_path(str(images.GALLERY_DIR / "make_gallery.py"))["GALLERY"]
-    assert set(drawers) == set(gallery())
-    for name, path in gallery().items():
+    photos = runpy.run_path(str(images.GALLERY_DIR / "make_photos.py"))["PHOTOS"]
+    assert set(drawers) | set(photos) == set(gallery()) and not set(drawers) & set(photos)
+    for name in drawers:
         drawn = np.asarray(drawers[name]())
-        assert np.array_equal(drawn, np.asarray(Image.open(path).convert("RGB"))), name
+        assert np.array_equal(drawn, np.asarray(Image.open(gallery()[name]).convert("RGB"))), name
+
+
+def test_gallery_photos_are_small_clean_jpegs_with_a_licence():
+    photos = runpy.run_path(str(images.GALLERY_DIR / "make_photos.py"))["PHOTOS"]
+    sources = (images.GALLERY_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    assert 2 <= len(photos) <= 4
+    for name, (member, sha256) in photos.items():
+        path = gallery()[name]
+        with Image.open(path) as image:
+            assert image.format == "JPEG" and max(image.size) <= 512, name
+            assert "exif" not in image.info and "icc_profile" not in image.info and "comment" not in image.info
+        row = next(line for line in sources.splitlines() if line.startswith(f"| `{path.name}`"))
+        assert Path(member).name in row and sha256[:8] in row and sha256[-4:] in row, name
+        assert "CC0" in row or "public domain" in row, f"{path.name} has no licence in SOURCES.md"

@@ -50,6 +50,8 @@ def test_vgg16_loads_the_weights_file_named_by_the_environment(tmp_path, monkeyp
     assert pretrained.load_model("vgg16") is model  # one copy per process
     top5 = pretrained.classify(photo_bytes(), "vgg16", top=5, model=model)
     names = {imagenet.display_name(name) for _wnid, name in imagenet.class_index()}
+    duplicates = ((134, "crane"), (517, "crane"), (638, "maillot"), (639, "maillot"))
+    names |= {f"{name} (unit {i})" for i, name in duplicates}
     assert len(top5) == 5 and all(name in names for name, _ in top5)
     assert all(0 < p < 1 for _, p in top5)
     assert [p for _, p in top5] == sorted((p for _, p in top5), reverse=True)
@@ -136,6 +138,78 @@ def test_classify_agrees_with_a_direct_model_call(mobilenet):
     probabilities = np.asarray(mobilenet(batch, training=False))[0]
     result = pretrained.classify(image, "mobilenet_v2", top=3, model=mobilenet)
     index_of = {imagenet.display_name(name): i for i, (_wnid, name) in enumerate(imagenet.class_index())}
+    index_of |= {f"{imagenet.display_name(name)} (unit {i})": i
+                 for i, (_wnid, name) in enumerate(imagenet.class_index())}
     np.testing.assert_allclose([p for _, p in result], [probabilities[index_of[n]] for n, _ in result], rtol=1e-5)
     # Random weights make near-ties likely, so compare with the direct call's top-3 values, not its order.
     np.testing.assert_allclose(sorted(p for _, p in result), np.sort(probabilities)[-3:], rtol=1e-5)
+
+
+def test_the_weights_host_comes_from_the_environment(monkeypatch):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        monkeypatch.setenv(pretrained.WEIGHTS_HOST_ENV, f"127.0.0.1:{server.getsockname()[1]}")
+        assert pretrained.weights_host() == ("127.0.0.1", server.getsockname()[1])
+        assert pretrained.network_reachable(timeout=2) is True
+    monkeypatch.setenv(pretrained.WEIGHTS_HOST_ENV, "storage:https")
+    with pytest.raises(pretrained.WeightsUnavailable, match="must look like host:port"):
+        pretrained.weights_host()
+    monkeypatch.delenv(pretrained.WEIGHTS_HOST_ENV)
+    assert pretrained.weights_host() == ("storage.googleapis.com", 443)
+
+
+def test_a_damaged_weights_file_is_reported_with_the_fix(tmp_path, monkeypatch):
+    broken = tmp_path / pretrained.ARCHITECTURES["mobilenet_v2"].weights_file
+    broken.write_bytes(b"\x89HDF\r\n\x1a\n cut short by a dropped connection")
+    monkeypatch.setenv("MOBILENETV2_WEIGHTS_PATH", str(broken))
+    with pytest.raises(pretrained.WeightsUnavailable, match="could not be read as MobileNetV2 weights") as caught:
+        pretrained.load_model("mobilenet_v2")
+    assert "delete it" in str(caught.value) and caught.value.command == "python -m models.prefetch"
+    assert not pretrained.is_loaded("mobilenet_v2")
+
+
+def test_analyse_gives_each_top_class_the_keras_example_grad_cam(mobilenet):
+    batch, _ = pretrained.model_input(Image.open(io.BytesIO(photo_bytes((300, 300)))), "mobilenet_v2")
+    classes = [281, 0, 999, 134, 500]
+    analysis = pretrained.analyse(mobilenet, batch, classes, "mobilenet_v2", channels=4)
+    copy = keras.models.clone_model(mobilenet)
+    copy.set_weights(mobilenet.get_weights())
+    copy.layers[-1].activation = None
+    grad_model = keras.Model(copy.inputs, [copy.get_layer("out_relu").output, copy.output])
+    for class_index in classes:
+        with tf.GradientTape() as tape:
+            conv_output, preds = grad_model(batch)
+            class_channel = preds[:, class_index]
+        pooled = tf.reduce_mean(tape.gradient(class_channel, conv_output), axis=(0, 1, 2))
+        heatmap = tf.maximum(tf.squeeze(conv_output[0] @ pooled[..., tf.newaxis]), 0)
+        peak = float(tf.reduce_max(heatmap))
+        expected = heatmap.numpy() / peak if peak > 0 else heatmap.numpy()
+        np.testing.assert_allclose(analysis.heatmaps[class_index], expected, atol=1e-5)
+    # The shown channels are the layer's strongest on average, scaled by the layer's peak.
+    feature = keras.Model(mobilenet.input, mobilenet.get_layer("Conv1_relu").output)(batch)[0].numpy()
+    first = analysis.layers[0]
+    means = feature.mean(axis=(0, 1))
+    assert list(first.channels) == list(np.argsort(-means, kind="stable")[:4]) and first.total_channels == 32
+    shown = feature[:, :, list(first.channels)]
+    np.testing.assert_allclose(first.maps, shown / shown.max(), atol=1e-5)
+
+
+def test_rank_counts_strictly_larger_probabilities_and_ties():
+    p = np.array([0.1, 0.4, 0.1, 0.3, 0.1])
+    assert pretrained.rank_of(p, 1) == (1, 0)
+    assert pretrained.rank_of(p, 3) == (2, 0)
+    assert pretrained.rank_of(p, 0) == (3, 2)
+
+
+def test_tile_maps_lays_out_a_grid_with_gaps():
+    maps = np.zeros((2, 2, 5), dtype="float32")
+    maps[:, :, 4] = 1.0
+    maps[0, 0, 1] = 0.5
+    sheet = pretrained.tile_maps(maps, columns=3, tile=4, gap=1)
+    assert sheet.size == (3 * 4 + 2, 2 * 4 + 1)
+    pixels = np.asarray(sheet)
+    assert pixels[0, 4].item() == 255  # the gap between tiles 0 and 1 stays white
+    assert pixels[0, 5].item() == 128 and pixels[3, 8].item() == 0  # tile 1: top-left quarter at 0.5
+    assert pixels[5:9, 5:9].min() == 255  # tile 4 (second row, middle) is all 1.0
+    assert pixels[5:9, 0:4].max() == 0
