@@ -16,7 +16,7 @@ GALLERY_DIR = ROOT / "data" / "gallery"
 
 MAX_BYTES = 20 * 1024 * 1024  # keep equal to the server's upload limit
 MAX_PIXELS = 52_000_000  # 50 MP phone cameras pass; well under Pillow's 89 MP warning
-MAX_SIDE = 2048  # larger pictures are shrunk at once; the models see 224 px anyway
+MAX_SIDE = 1024  # larger pictures are shrunk at once: the models see 224 px, and 30 sessions share one server's memory
 
 # The only decoders we let near an upload; Pillow knows many more, rarer ones.
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")

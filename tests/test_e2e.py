@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.lessons import load_lessons
+from models.lessons import ROOT, load_lessons
 from tests.streamlit_server import ARTIFACTS, browser_unavailable_reason, launch_browser, running_app, \
     wait_for_script
 
@@ -13,6 +13,7 @@ _reason = browser_unavailable_reason()
 if _reason:
     pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -42,6 +43,19 @@ def open_page(browser, url, viewport="desktop"):
     expect(page.locator('[data-testid="stMain"] h1').first).to_be_visible(timeout=60_000)
     wait_for_script(page)
     return page
+
+
+def settle(page):
+    """Wait for the rerun that a click or an edit starts to finish."""
+    try:
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=3_000)
+    except PlaywrightTimeout:
+        pass  # the rerun was quicker than the poll
+    wait_for_script(page)
+
+
+def main(page):
+    return page.get_by_test_id("stMain")
 
 
 def assert_no_exception(page):
@@ -79,5 +93,93 @@ def test_page_renders_in_the_browser(browser, app_url, url_path, viewport):
     page.wait_for_timeout(500)  # let charts finish drawing before the screenshot
     assert_no_exception(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{url_path or 'home'}-{viewport}.png"), full_page=True)
+    name = f"{url_path or 'home'}-{viewport}"
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    # The app scrolls inside its main area, so a whole-page picture needs a viewport as tall as the content.
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": VIEWPORTS[viewport]["width"], "height": min(int(height), 16000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-whole.png"))
+    page.close()
+
+
+# --- One student action per page, done through the browser ----------------------------------------
+
+def act_home(page):
+    main(page).get_by_role("link", name="Softmax calculator").click()
+    settle(page)
+    expect(main(page).locator("h1").first).to_have_text("Softmax calculator")
+
+
+def act_activations(page):
+    guess = main(page).get_by_label("Your guess: sigmoid(2) = ?")
+    guess.fill("0.9")
+    guess.press("Enter")
+    settle(page)
+    main(page).get_by_role("button", name="Check my guess").click()
+    settle(page)
+    expect(main(page)).to_contain_text("the answer is 0.8808")  # 1 / (1 + e^-2) = 0.880797
+
+
+def act_softmax(page):
+    logits = main(page).get_by_label("Logits")
+    logits.fill("yes: 2, no: 0")
+    logits.press("Enter")
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and reveal").click()
+    settle(page)
+    # e^2 / (e^2 + 1) = 0.880797; the bars carry three-decimal labels.
+    expect(main(page).get_by_test_id("stVegaLiteChart")).to_contain_text("0.881")
+
+
+def act_forward_pass(page):
+    main(page).get_by_text("Teacher mode", exact=False).click()
+    settle(page)
+    # The lecture preset's first neuron, written out: 0.4×1 + 0.6×0.5 + 0.1 = 0.8, then sigmoid(0.8).
+    expect(main(page)).to_contain_text("z_h1 = 0.4×1 + 0.6×0.5 + 0.1 = 0.8")
+    expect(main(page)).to_contain_text("a_h1 = sigmoid(0.8) = 0.689974481")
+
+
+def act_classify(page):
+    main(page).get_by_text("Upload a file", exact=True).click()
+    settle(page)
+    main(page).get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        str(ROOT / "data" / "gallery" / "photo_coffee.jpg"))
+    settle(page)
+    main(page).get_by_text("Show the pipeline with random weights", exact=False).click()
+    settle(page)
+    main(page).get_by_test_id("stSelectbox").first.click()
+    page.keyboard.type("espresso")
+    page.keyboard.press("Enter")
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and reveal").click()
+    settle(page)
+    expect(main(page)).to_contain_text("RANDOM WEIGHTS")
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+
+def act_augmentation(page):
+    pictures = main(page).get_by_test_id("stImage").locator("img")
+    before = [pictures.nth(i).get_attribute("src") for i in range(pictures.count())]
+    main(page).get_by_role("button", name="New samples").click()
+    settle(page)
+    after = [pictures.nth(i).get_attribute("src") for i in range(pictures.count())]
+    assert after and after != before  # a new grid was drawn
+
+
+ACTIONS = {"": act_home, "activations": act_activations, "softmax": act_softmax,
+           "forward_pass": act_forward_pass, "classify": act_classify, "augmentation": act_augmentation}
+
+
+def test_every_page_has_a_browser_interaction():
+    """A page added to the navigation without an e2e action fails here."""
+    assert sorted(ACTIONS) == sorted(_url_paths())
+
+
+@pytest.mark.parametrize("url_path", sorted(ACTIONS))
+def test_a_student_action_works_in_the_browser(browser, app_url, url_path):
+    page = open_page(browser, f"{app_url}/{url_path}")
+    ACTIONS[url_path](page)
+    assert_no_exception(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{url_path or 'home'}-after-action.png"))
     page.close()
