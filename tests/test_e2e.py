@@ -167,7 +167,20 @@ def act_augmentation(page):
     assert after and after != before  # a new grid was drawn
 
 
-ACTIONS = {"": act_home, "activations": act_activations, "softmax": act_softmax,
+def act_transfer_learning(page):
+    main(page).get_by_test_id("stSelectbox").first.click()
+    page.keyboard.type("MobileNetV2")  # the light base keeps the browser suite quick
+    page.keyboard.press("Enter")
+    settle(page)
+    main(page).get_by_text("Random weights (features are meaningless", exact=False).click()
+    settle(page)
+    main(page).get_by_role("button", name="Train the head").click()
+    settle(page)
+    expect(main(page)).to_contain_text("Confusion matrix", timeout=120_000)
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+
+ACTIONS = {"": act_home, "transfer_learning": act_transfer_learning, "activations": act_activations, "softmax": act_softmax,
            "forward_pass": act_forward_pass, "classify": act_classify, "augmentation": act_augmentation}
 
 
