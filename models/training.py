@@ -427,7 +427,11 @@ class Trainer:
     def _run_chunk(self, x, y, xv, yv, seed, start_epoch, n_epochs, patience, loss_limit):
         rows = tf.TensorArray(tf.float32, size=CHUNK_CAPACITY, element_shape=[4])
         done, status = tf.constant(0), tf.constant(_RUNNING)
-        for i in tf.range(tf.minimum(n_epochs, CHUNK_CAPACITY)):
+        # A fixed trip count with an early exit: XLA compiles a loop bound that comes from an argument
+        # once per value, so `tf.range(n_epochs)` recompiled for every new chunk size.
+        for i in tf.range(CHUNK_CAPACITY):
+            if i >= n_epochs:
+                break
             epoch = start_epoch + i
             loss, accuracy = self._train_epoch(x, y, seed, epoch)
             pv = self._forward(xv, False)

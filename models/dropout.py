@@ -1,0 +1,299 @@
+"""Dropout, measured: training masks, Keras' 1/(1 - rate) scaling, and the same network trained with and without it.
+
+Builds on the training engine (models/training.py): the masks shown are the ones its training steps draw.
+"""
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Callable, ContextManager, Iterator
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from models.datasets import CLASSIFICATION_DATASETS, DATASETS, MAX_SAMPLES, split
+from models.training import (MAX_STEPS, MAX_WORK, Trainer, TrainingResult, apply_dropout, check_work, hash_key,
+                             make_trainer, training_work)
+
+WITHOUT, WITH = "without dropout", "with dropout"
+RUNS = (WITHOUT, WITH)
+# One click trains two networks, so each may use half of the engine's per-click budget.
+MAX_WORK_PER_RUN = MAX_WORK // 2
+MAX_STEPS_PER_RUN = MAX_STEPS // 2
+# Few noisy points and a wide network: without dropout the validation loss bottoms out within
+# about 25 epochs and then climbs, while with dropout 0.5 it keeps improving.
+DEFAULTS = {"dataset": "two moons", "n_samples": 100, "noise": 0.3, "validation_fraction": 0.5,
+            "hidden_units": (128, 128), "activation": "relu", "dropout_rate": 0.5, "dropout_layers": (1, 2),
+            "epochs": 300, "learning_rate": 0.01, "batch_size": 32, "optimizer": "adam", "seed": 0}
+ANSWERS = ("higher", "lower")
+# Chunk lengths: a short fixed list, so a trainer meets at most four loop lengths (XLA may compile once
+# per length, seconds each); all divide 50, so epoch counts in steps of 50 need no odd last chunk.
+CHUNK_SIZES = (1, 2, 5, 10)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Checked settings of one with/without-dropout comparison."""
+    dataset: str
+    n_samples: int
+    noise: float
+    hidden_units: tuple
+    dropout_rate: float
+    dropout_layers: tuple
+    epochs: int
+    learning_rate: float
+    seed: int
+    validation_fraction: float = DEFAULTS["validation_fraction"]
+    activation: str = DEFAULTS["activation"]
+    batch_size: int = DEFAULTS["batch_size"]
+    optimizer: str = DEFAULTS["optimizer"]
+
+    @property
+    def n_val(self) -> int:
+        return round(self.n_samples * self.validation_fraction)
+
+    @property
+    def n_train(self) -> int:
+        return self.n_samples - self.n_val
+
+    def model_kwargs(self, run: str) -> dict:
+        """`build_mlp` arguments of one run; the two differ only in their dropout."""
+        rate = self.dropout_rate if run == WITH else 0.0
+        return {"input_dim": 2, "hidden_units": self.hidden_units, "activation": self.activation,
+                "dropout_rate": rate, "dropout_layers": self.dropout_layers if run == WITH else (),
+                "seed": self.seed}
+
+
+# --- Checks with messages a student understands ---
+
+def check_rate(rate) -> float:
+    """The dropout rate as a float in [0, 1), or a ValueError saying why not."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not math.isfinite(rate):
+        raise ValueError(f"The dropout rate must be a number; got {rate!r}.")
+    if not 0 <= rate < 1:
+        raise ValueError(f"The dropout rate is the fraction of units dropped, so it must be at least 0 and "
+                         f"below 1; got {rate:g}. At 1 every unit would be dropped and nothing would reach "
+                         "the next layer.")
+    return float(rate)
+
+
+def check_layers(dropout_layers, n_hidden: int) -> tuple:
+    """The hidden layers (1 = first) that get dropout, sorted; at least one is required."""
+    layers = tuple(sorted(set(dropout_layers)))
+    if not layers:
+        raise ValueError("Pick at least one hidden layer to get dropout; with none, both runs would be the "
+                         "same network.")
+    if not set(layers) <= set(range(1, n_hidden + 1)):
+        raise ValueError(f"Dropout can follow hidden layers 1 to {n_hidden}; got {list(layers)}.")
+    return layers
+
+
+def count_weights(hidden_units, input_dim: int = 2, output_units: int = 1) -> int:
+    """Weights and biases of a `build_mlp` network (dropout adds none)."""
+    sizes = [input_dim, *hidden_units, output_units]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def check_comparison(*, dataset: str, n_samples: int, noise: float, hidden_units, dropout_rate, dropout_layers,
+                     epochs: int, learning_rate: float, seed: int) -> Comparison:
+    """Validate every setting (including the work cap for two runs) before anything is built."""
+    if dataset not in CLASSIFICATION_DATASETS:
+        raise ValueError(f"Unknown dataset {dataset!r}; choose one of {', '.join(CLASSIFICATION_DATASETS)}.")
+    rate = check_rate(dropout_rate)
+    if rate == 0:
+        raise ValueError("A dropout rate of 0 drops nothing, so both runs would be the same network. "
+                         "Pick a rate above 0.")
+    hidden_units = tuple(int(units) for units in hidden_units)
+    if not hidden_units:
+        raise ValueError("Dropout here follows hidden layers, so the network needs at least one.")
+    layers = check_layers(dropout_layers, len(hidden_units))
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"Train for at least 1 epoch; got {epochs!r}.")
+    if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"The learning rate must be a number above 0; got {learning_rate!r}.")
+    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"The noise must be a number of 0 or more; got {noise!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
+        raise ValueError(f"The seed must be a whole number of 0 or more; got {seed!r}.")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise ValueError(f"The number of points must be a whole number; got {n_samples!r}.")
+    settings = Comparison(dataset=dataset, n_samples=int(n_samples), noise=float(noise),
+                          hidden_units=hidden_units, dropout_rate=rate, dropout_layers=layers, epochs=int(epochs),
+                          learning_rate=float(learning_rate), seed=int(seed))
+    if settings.n_samples > MAX_SAMPLES:
+        raise ValueError(f"Use at most {MAX_SAMPLES} points; got {n_samples}.")
+    if settings.n_train < 2 or settings.n_val < 2:
+        raise ValueError(f"{n_samples} points leave too few for training and validation; use at least 4.")
+    batch = min(settings.batch_size, settings.n_train)
+    check_work(epochs=settings.epochs, n_points=settings.n_samples, n_params=count_weights(hidden_units),
+               steps_per_epoch=-(-settings.n_train // batch), max_work=MAX_WORK_PER_RUN,
+               max_steps=MAX_STEPS_PER_RUN)
+    return settings
+
+
+# --- The comparison: two trainers, the same data, the same initial weights ---
+
+def comparison_data(settings: Comparison) -> tuple:
+    """(x_train, y_train, x_val, y_val), identical for both runs."""
+    df = DATASETS[settings.dataset](settings.n_samples, settings.noise, settings.seed)
+    parts = split(df, settings.validation_fraction, settings.seed)
+    return (parts.train[["x1", "x2"]].to_numpy(), parts.train["label"].to_numpy(),
+            parts.validation[["x1", "x2"]].to_numpy(), parts.validation["label"].to_numpy())
+
+
+def start_comparison(settings: Comparison, *, cache: dict | None = None) -> dict[str, Trainer]:
+    """Both trainers, started on the same data with the same seed (so the same initial weights)."""
+    data = comparison_data(settings)
+    trainers = {}
+    for run in RUNS:
+        trainer = make_trainer(settings.model_kwargs(run), loss="binary_crossentropy", optimizer=settings.optimizer,
+                               batch_size=settings.batch_size, n_train=settings.n_train, n_val=settings.n_val,
+                               cache=cache, max_cached=4)
+        trainer.start(*data, epochs=settings.epochs, learning_rate=settings.learning_rate, seed=settings.seed)
+        trainers[run] = trainer
+    return trainers
+
+
+def seconds_per_epoch(trainer: Trainer) -> float:
+    """A rough, deliberately high estimate of one epoch's time on a 2-core machine (measured there)."""
+    steps = -(-trainer.n_train // trainer.batch_size)
+    work = training_work(epochs=1, n_points=trainer.n_train + trainer.n_val, n_params=trainer.n_params)
+    return work / 2e9 + steps * 2e-4 + 5e-4
+
+
+def chunk_epochs(epochs: int, per_epoch: float, *, seconds_per_chunk: float = 0.15, redraws: int = 20) -> int:
+    """Epochs per compiled call: short enough for Stop and about `redraws` chart updates, from a fixed set.
+
+    Lengths come from CHUNK_SIZES only (XLA may compile once per length).
+    """
+    limit = min(max(1, epochs // redraws), seconds_per_chunk / max(per_epoch, 1e-9))
+    return max(size for size in CHUNK_SIZES if size <= max(limit, 1))
+
+
+def train_side_by_side(trainers: dict[str, Trainer], *, seconds_per_chunk: float = 0.15,
+                       guard: Callable[[], ContextManager] | None = None) -> Iterator[dict[str, TrainingResult]]:
+    """Alternate chunks of the started runs; after each chunk yield every run's latest result.
+
+    `guard` (e.g. the process-wide heavy-work limit) is held for one chunk at a time.
+    """
+    guard = guard or contextlib.nullcontext
+    sizes = {run: chunk_epochs(t.epochs, seconds_per_epoch(t), seconds_per_chunk=seconds_per_chunk)
+             for run, t in trainers.items()}
+    latest = {}
+    while not all(trainer.done for trainer in trainers.values()):
+        for run, trainer in trainers.items():
+            if trainer.done:
+                continue
+            with guard():
+                latest[run] = trainer.run(sizes[run])
+            yield {name: latest[name] for name in trainers if name in latest}
+
+
+def curves(results: dict[str, TrainingResult]) -> pd.DataFrame:
+    """Long table for the chart: epoch, run, curve ("training" / "validation"), loss."""
+    frames = []
+    for run, result in results.items():
+        h = result.history
+        for curve, column in (("training", "loss"), ("validation", "val_loss")):
+            frames.append(pd.DataFrame({"epoch": h["epoch"], "run": run, "curve": curve, "loss": h[column]}))
+    if not frames:
+        return pd.DataFrame({"epoch": [], "run": [], "curve": [], "loss": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def gap_table(results: dict[str, TrainingResult]) -> pd.DataFrame:
+    """Per run: the last epoch's losses and gap (validation - training); the lowest validation loss and the gap there."""
+    rows = []
+    for run, result in results.items():
+        h = result.history
+        if h.empty:
+            continue
+        last = h.iloc[-1]
+        best = h.loc[h["val_loss"].idxmin()]
+        rows.append({"run": run, "epochs": int(last["epoch"]), "train loss": float(last["loss"]),
+                     "val loss": float(last["val_loss"]),
+                     "gap": float(last["val_loss"] - last["loss"]),
+                     "best epoch": int(best["epoch"]), "lowest val loss": float(best["val_loss"]),
+                     "gap at best": float(best["val_loss"] - best["loss"])})
+    return pd.DataFrame(rows, columns=["run", "epochs", "train loss", "val loss", "gap", "best epoch",
+                                       "lowest val loss", "gap at best"])
+
+
+def answers(results: dict[str, TrainingResult]) -> dict | None:
+    """With dropout vs without, at the last epoch both runs reached: is each loss "higher" or "lower"?"""
+    if set(results) != set(RUNS) or results[WITHOUT].history.empty or results[WITH].history.empty:
+        return None
+    epoch = min(len(results[WITHOUT].history), len(results[WITH].history))
+    off, on = results[WITHOUT].history.iloc[epoch - 1], results[WITH].history.iloc[epoch - 1]
+    return {"epoch": epoch,
+            "training": "higher" if on["loss"] > off["loss"] else "lower",
+            "validation": "higher" if on["val_loss"] > off["val_loss"] else "lower",
+            "values": {"training": (float(off["loss"]), float(on["loss"])),
+                       "validation": (float(off["val_loss"]), float(on["val_loss"]))}}
+
+
+# --- The mask of one training step, drawn exactly as the engine draws it ---
+
+def layer_position(layer: int, dropout_layers) -> int:
+    """Where hidden layer `layer`'s Dropout sits among the model's layers (input excluded), as the engine counts."""
+    return layer + sum(1 for other in dropout_layers if other < layer)
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    return -(-n_train // min(batch_size, n_train))
+
+
+def training_mask(*, rate: float, seed: int, epoch: int, step: int, layer: int, dropout_layers, units: int,
+                  batch_size: int) -> np.ndarray:
+    """Kept (True) / dropped (False) units of one hidden layer at one training step; rows are batch examples.
+
+    `epoch` and `step` count from 0, as inside the engine: key = hash_key(seed, epoch, step, position).
+    """
+    rate = check_rate(rate)
+    layers = tuple(sorted(set(dropout_layers)))
+    if layer not in layers:
+        raise ValueError(f"Hidden layer {layer} has no dropout in these settings.")
+    key = hash_key(seed, epoch, step, layer_position(layer, layers))
+    out = apply_dropout(tf.ones([batch_size, units]), rate, key)
+    return out.numpy() != 0
+
+
+def mask_frame(mask: np.ndarray) -> pd.DataFrame:
+    """Long table of a mask for a grid chart: example, unit (both from 1), state."""
+    rows, cols = np.indices(mask.shape)
+    return pd.DataFrame({"example": rows.ravel() + 1, "unit": cols.ravel() + 1,
+                         "state": np.where(mask.ravel(), "kept", "dropped")})
+
+
+# --- Keras' own layer: inverted dropout, worked through ---
+
+def example_activations(n: int = 10, seed: int = 0) -> np.ndarray:
+    """Positive activations with one decimal (so a dropped unit is the only zero), easy to check by hand."""
+    rng = np.random.default_rng(seed)
+    return np.round(rng.uniform(0.1, 2.0, n), 1).astype(np.float32)
+
+
+def keras_dropout(x, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training output, inference output) of a fresh keras.layers.Dropout(rate, seed=seed) on x."""
+    layer = keras.layers.Dropout(check_rate(rate), seed=seed)
+    x = np.asarray(x, np.float32)
+    trained = keras.ops.convert_to_numpy(layer(x, training=True))
+    inferred = keras.ops.convert_to_numpy(layer(x, training=False))
+    return trained, inferred
+
+
+def scaling_example(rate: float, seed: int, n: int = 10) -> pd.DataFrame:
+    """Per unit: the activation, whether Keras kept it, the training output and the inference output."""
+    x = example_activations(n, seed)
+    trained, inferred = keras_dropout(x, rate, seed)
+    return pd.DataFrame({"unit": np.arange(1, n + 1), "activation": x,
+                         "kept": np.where(trained != 0, "kept", "dropped"),
+                         "training output": trained, "inference output": inferred})
+
+
+def large_sample_means(rate: float, seed: int, n: int = 10_000) -> tuple[float, float, float]:
+    """(input mean, training-output mean, fraction dropped) of Keras' Dropout over many units."""
+    x = np.random.default_rng(seed).uniform(0.1, 2.0, n).astype(np.float32)
+    trained, _ = keras_dropout(x, rate, seed)
+    return float(x.mean()), float(trained.mean()), float((trained == 0).mean())

@@ -1,0 +1,423 @@
+"""Over- and underfitting: run settings, checks, the run table, decision-boundary grids and a diagnosis.
+
+A page trains with models.training; this module turns settings into data and trainers and a
+finished (or stopped) run into the numbers, tables and grids the page shows.
+"""
+import io
+import math
+from dataclasses import dataclass, replace
+from typing import Callable, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from models.datasets import DATASETS, split
+from models.mlp import ACTIVATIONS, CAPACITY_PRESETS, MAX_HIDDEN_LAYERS, MAX_UNITS, PRESET_DATA
+from models.training import MAX_EPOCHS, MAX_STEPS, MAX_WORK, OPTIMIZERS, check_work, make_trainer, training_work
+
+REGRESSION = "sine (regression)"
+PRESETS = tuple(CAPACITY_PRESETS)  # underfit, good fit, overfit
+GRID_RESOLUTION = 60
+MAX_RUNS = 40  # runs kept per student; the oldest go first
+# Thresholds of the automatic diagnosis; "guess loss" is the loss of always predicting the
+# training set's average (the base rate for 0/1 labels, the mean for regression).
+OVERFIT_RATIO = 1.5  # validation loss at least this many times the training loss ...
+GAP_SHARE = 0.1  # ... and above it by at least this share of the guess loss
+UNDERFIT_SHARE = 0.6  # training loss at least this share of the guess loss (classification)
+NOT_LEARNING_SHARE = 0.9
+TURN_UP_RISE = 0.1  # the last epochs' validation loss at least 10% above its minimum
+TAIL_SHARE = 0.1  # "the last epochs": the last 10% of the run, at least 3 epochs
+REMEDIES = {
+    "overfitting": "Remedies: more training data, an L1/L2 penalty, dropout, early stopping, or a smaller model.",
+    "underfitting": "Remedies: a larger model (more layers or neurons), more epochs or a better learning rate. "
+                    "Regularisation would make it worse.",
+}
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that decides a run; the same settings give the same curves."""
+    dataset: str = PRESET_DATA["dataset"]
+    noise: float = PRESET_DATA["noise"]
+    n_samples: int = PRESET_DATA["n_samples"]
+    validation_fraction: float = PRESET_DATA["validation_fraction"]
+    hidden_layers: int = 1
+    units: int = 8
+    activation: str = "relu"
+    optimizer: str = PRESET_DATA["optimizer"]
+    learning_rate: float = PRESET_DATA["learning_rate"]
+    batch_size: int = PRESET_DATA["batch_size"]
+    epochs: int = 300
+    l1: float = 0.0
+    l2: float = 0.0
+    patience: int | None = None  # early stopping when set
+    seed: int = 0
+
+    @property
+    def regression(self) -> bool:
+        return self.dataset == REGRESSION
+
+    @property
+    def hidden_units(self) -> tuple:
+        return (self.units,) * self.hidden_layers
+
+    @property
+    def loss(self) -> str:
+        return "mse" if self.regression else "binary_crossentropy"
+
+    def model_kwargs(self) -> dict:
+        """Arguments for build_mlp."""
+        return {"input_dim": 1 if self.regression else 2, "hidden_units": self.hidden_units,
+                "activation": self.activation, "output_activation": "linear" if self.regression else "sigmoid",
+                "l1": float(self.l1), "l2": float(self.l2), "seed": self.seed}
+
+    def layers_text(self) -> str:
+        """Neurons per layer from input to output, e.g. 2-8-1."""
+        return "-".join(map(str, (1 if self.regression else 2, *self.hidden_units, 1)))
+
+
+def preset_settings(name: str, base: RunSettings | None = None, *, keep_data=False) -> RunSettings:
+    """A capacity preset's settings; with keep_data, on `base`'s data and seed instead of the preset data."""
+    preset = CAPACITY_PRESETS[name]
+    hidden = tuple(preset["model"]["hidden_units"])
+    base = base or RunSettings()
+    data = {} if keep_data else {k: PRESET_DATA[k] for k in ("dataset", "noise", "n_samples", "validation_fraction")}
+    return replace(base, **data, hidden_layers=len(hidden), units=hidden[0] if hidden else base.units,
+                   activation="relu", optimizer=PRESET_DATA["optimizer"], learning_rate=PRESET_DATA["learning_rate"],
+                   batch_size=PRESET_DATA["batch_size"], epochs=preset["epochs"], l1=0.0, l2=0.0, patience=None)
+
+
+def run_label(settings: RunSettings) -> str:
+    """The preset these settings equal on their own data (units are ignored without hidden layers), or "custom"."""
+    for name in PRESETS:
+        if preset_settings(name, settings, keep_data=True) == settings:
+            return name
+    return "custom"
+
+
+def count_weights(settings: RunSettings) -> int:
+    """Weights and biases of the MLP: each layer has (inputs + 1) x neurons."""
+    sizes = [1 if settings.regression else 2, *settings.hidden_units, 1]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+class Data(NamedTuple):
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+def make_data(settings: RunSettings) -> Data:
+    """Generate the points with the run's seed and split them into training and validation sets."""
+    if settings.dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset {settings.dataset!r}; choose one of {', '.join(DATASETS)}.")
+    parts = split(DATASETS[settings.dataset](settings.n_samples, settings.noise, settings.seed),
+                  settings.validation_fraction, settings.seed)
+    features, target = (["x"], "y") if settings.regression else (["x1", "x2"], "label")
+    return Data(parts.train, parts.validation, parts.train[features].to_numpy(), parts.train[target].to_numpy(),
+                parts.validation[features].to_numpy(), parts.validation[target].to_numpy())
+
+
+def check_settings(settings: RunSettings) -> tuple[Data, list[str]]:
+    """The run's data and notes to show; ValueError with a student-readable message for bad settings."""
+    s = settings
+    if not 1 <= s.epochs <= MAX_EPOCHS:
+        raise ValueError(f"Choose between 1 and {MAX_EPOCHS} epochs; got {s.epochs}. "
+                         "With 0 epochs the network never sees the data.")
+    if not (math.isfinite(s.learning_rate) and s.learning_rate > 0):
+        raise ValueError(f"The learning rate must be above 0; got {s.learning_rate:g}. "
+                         "With a learning rate of 0 the weights never change, so nothing is learned.")
+    if not 0 <= s.hidden_layers <= MAX_HIDDEN_LAYERS:
+        raise ValueError(f"Choose between 0 and {MAX_HIDDEN_LAYERS} hidden layers; got {s.hidden_layers}.")
+    if s.hidden_layers and not 1 <= s.units <= MAX_UNITS:
+        raise ValueError(f"Each hidden layer needs between 1 and {MAX_UNITS} neurons; got {s.units}. "
+                         "For a model without hidden layers, set the number of hidden layers to 0.")
+    if s.batch_size < 1:
+        raise ValueError(f"The batch size must be at least 1; got {s.batch_size}.")
+    if s.patience is not None and s.patience < 1:
+        raise ValueError(f"Early-stopping patience must be at least 1 epoch; got {s.patience}.")
+    if s.activation not in ACTIVATIONS or s.optimizer not in OPTIMIZERS:
+        raise ValueError(f"Unknown activation {s.activation!r} or optimizer {s.optimizer!r}.")
+    data = make_data(s)
+    n_train = len(data.train)
+    check_work(epochs=s.epochs, n_points=s.n_samples, n_params=count_weights(s),
+               steps_per_epoch=-(-n_train // s.batch_size))
+    notes = []  # a batch larger than the training set is fine: the engine uses all points and says so
+    if s.learning_rate > 1:
+        notes.append(f"A learning rate of {s.learning_rate:g} is very large: expect the loss to jump around "
+                     "or blow up. Typical values are 0.001 to 0.1.")
+    return data, notes
+
+
+def start_trainer(settings: RunSettings, data: Data, cache: dict | None = None, max_cached: int = 6):
+    """A trainer (from this student's `cache` when the shapes match) reset to the run's seed and data."""
+    trainer = make_trainer(settings.model_kwargs(), loss=settings.loss, optimizer=settings.optimizer,
+                           batch_size=settings.batch_size, n_train=len(data.train), n_val=len(data.validation),
+                           cache=cache, max_cached=max_cached)
+    trainer.start(data.x_train, data.y_train, data.x_val, data.y_val, epochs=settings.epochs,
+                  learning_rate=float(settings.learning_rate), seed=settings.seed, patience=settings.patience)
+    return trainer
+
+
+def work_share(settings: RunSettings) -> tuple[int, float]:
+    """(epochs x points x weights, its share of the per-click limit)."""
+    work = training_work(epochs=settings.epochs, n_points=settings.n_samples, n_params=count_weights(settings))
+    return work, work / MAX_WORK
+
+
+def limits_text() -> str:
+    return (f"Limit per click: {MAX_EPOCHS:,} epochs, {MAX_STEPS:,} optimizer steps (epochs × batches per epoch), "
+            f"and {MAX_WORK:,} for epochs × points × weights (about 2 seconds of this server's time).")
+
+
+# --- Reading curves ---
+
+class TurnUp(NamedTuple):
+    epoch: int  # the epoch of the lowest validation loss
+    lowest: float
+    last: float  # mean validation loss over the last epochs
+    rising_for: int  # epochs after the lowest point
+
+
+def turn_up(history: pd.DataFrame, *, rise=TURN_UP_RISE, tail_share=TAIL_SHARE) -> TurnUp | None:
+    """Where validation loss bottoms out, when the last epochs are clearly (by `rise`) higher; else None."""
+    val = history["val_loss"].to_numpy(dtype=float)
+    n = len(val)
+    tail = max(3, math.ceil(tail_share * n))
+    if n < tail + 2:
+        return None
+    best = int(np.argmin(val))
+    last = float(val[-tail:].mean())
+    if best >= n - tail or last < val[best] * (1 + rise):
+        return None
+    return TurnUp(epoch=int(history["epoch"].iloc[best]), lowest=float(val[best]), last=last, rising_for=n - 1 - best)
+
+
+def guess_loss(y_train, regression: bool) -> float:
+    """The loss of always predicting the training average: the base rate's entropy, or the variance."""
+    y = np.asarray(y_train, dtype=float)
+    if regression:
+        return float(np.var(y))
+    p = float(np.clip(y.mean(), 1e-7, 1 - 1e-7))
+    return float(-(p * math.log(p) + (1 - p) * math.log(1 - p)))
+
+
+class Diagnosis(NamedTuple):
+    kind: str  # "overfitting", "underfitting", "good fit", "diverged" or "no epochs"
+    text: str
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}×" if ratio < 100 else "over 100×"
+
+
+def diagnose(history: pd.DataFrame, *, guess: float, status: str, regression: bool = False, floor: float = 0.0,
+             learning_rate: float = 0.01) -> Diagnosis:
+    """A one-paragraph verdict on a run from its numbers; `floor` is the MSE the noise alone causes (regression)."""
+    if status == "diverged":
+        return Diagnosis("diverged", "The run diverged, so there is no fit to judge. Lower the learning rate.")
+    if history.empty:
+        return Diagnosis("no epochs", "No epoch finished, so there is nothing to judge yet.")
+    train, val = float(history["loss"].iloc[-1]), float(history["val_loss"].iloc[-1])
+    share = train / guess if guess > 0 else math.inf
+    gap, ratio = val - train, val / train if train > 0 else math.inf
+    bend = turn_up(history)
+    numbers = f"Training loss {train:.3f}, validation loss {val:.3f}"
+    if "accuracy" in history:
+        numbers += (f" (accuracy {history['accuracy'].iloc[-1]:.0%} on training, "
+                    f"{history['val_accuracy'].iloc[-1]:.0%} on validation)")
+    numbers += f"; a model that ignores the input and always predicts the training average would score {guess:.3f}. "
+    tail = max(3, math.ceil(TAIL_SHARE * len(history)))
+    still_falling = len(history) > tail and history["loss"].iloc[-1] < 0.95 * history["loss"].iloc[-tail - 1]
+    later = (" The training loss was still falling at the end, so more epochs would lower it further."
+             if still_falling else "")
+    if share >= NOT_LEARNING_SHARE:
+        cause = (f" The learning rate {learning_rate:g} is probably too large." if learning_rate > 1 and share > 1.05
+                 else "")
+        return Diagnosis("underfitting", numbers + f"The training loss is {share:.0%} of that: the model has learned "
+                         f"almost nothing, on training or validation data. Underfitting.{cause}{later} "
+                         + REMEDIES["underfitting"])
+    if gap >= GAP_SHARE * guess and (ratio >= OVERFIT_RATIO or bend is not None):
+        text = numbers + f"Validation loss is {_times(ratio)} training loss"
+        if bend is not None:
+            text += (f" and rose for the last {bend.rising_for} epochs, from its lowest, {bend.lowest:.3f} "
+                     f"at epoch {bend.epoch}")
+        text += ": low training error, higher validation error. Overfitting."
+        if share >= UNDERFIT_SHARE:
+            text += " The training loss is still high too: the model fits even its training data poorly."
+        return Diagnosis("overfitting", text + " " + REMEDIES["overfitting"])
+    if regression_underfit(train, guess, floor) if regression else share >= UNDERFIT_SHARE:
+        where = (f"the noise alone would give about {floor:.3f}" if regression
+                 else f"{share:.0%} of the guessing loss")
+        return Diagnosis("underfitting", numbers + f"Both losses are high ({where}) and close to each other "
+                         f"(validation {_times(ratio)} training). Underfitting.{later} " + REMEDIES["underfitting"])
+    return Diagnosis("good fit", numbers + f"Validation loss is {_times(ratio)} training loss and both are well "
+                     f"below guessing: a good fit for this data.{later}")
+
+
+def regression_underfit(train: float, guess: float, floor: float) -> bool:
+    """Training MSE still more than a quarter of the way from the noise floor up to guessing the mean."""
+    return train >= floor + 0.25 * max(guess - floor, 0.0)
+
+
+def noise_floor(settings: RunSettings) -> float:
+    """The MSE that the noise alone causes on the regression set (0 when unknown)."""
+    return float(settings.noise) ** 2 if settings.regression else 0.0
+
+
+# --- Pictures: decision boundary and fitted curve ---
+
+def decision_grid(predict: Callable, points: pd.DataFrame, resolution: int = GRID_RESOLUTION) -> pd.DataFrame:
+    """The model's P(label 1) at the centres of a resolution x resolution grid covering the points plus a margin."""
+    lows, highs = points[["x1", "x2"]].min().to_numpy(), points[["x1", "x2"]].max().to_numpy()
+    margin = 0.1 * np.maximum(highs - lows, 1e-3)
+    lows, highs = lows - margin, highs + margin
+    step = (highs - lows) / resolution
+    c1 = lows[0] + step[0] * (np.arange(resolution) + 0.5)
+    c2 = lows[1] + step[1] * (np.arange(resolution) + 0.5)
+    g1, g2 = np.meshgrid(c1, c2)
+    grid = pd.DataFrame({"x1": g1.ravel(), "x2": g2.ravel()})
+    grid["probability"] = np.asarray(predict(grid[["x1", "x2"]].to_numpy(np.float32)), dtype=float).reshape(-1)
+    half = step / 2
+    grid["x1_start"], grid["x1_end"] = grid["x1"] - half[0], grid["x1"] + half[0]
+    grid["x2_start"], grid["x2_end"] = grid["x2"] - half[1], grid["x2"] + half[1]
+    return grid
+
+
+def fitted_curve(predict: Callable, points: pd.DataFrame, n: int = 200) -> pd.DataFrame:
+    """The model's prediction and the true sin(x) on n evenly spaced x across the points plus a margin."""
+    low, high = float(points["x"].min()), float(points["x"].max())
+    margin = 0.05 * max(high - low, 1e-3)
+    x = np.linspace(low - margin, high + margin, n)
+    prediction = np.asarray(predict(x.astype(np.float32)[:, None]), dtype=float).reshape(-1)
+    return pd.DataFrame({"x": x, "prediction": prediction, "true": np.sin(x)})
+
+
+def points_frame(data: Data) -> pd.DataFrame:
+    """Training and validation points in one frame with a `set` column."""
+    return pd.concat([data.train.assign(set="training"), data.validation.assign(set="validation")],
+                     ignore_index=True)
+
+
+# --- Runs and the run table ---
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of a session, kept for the run table."""
+    number: int
+    label: str
+    settings: RunSettings
+    history: pd.DataFrame
+    status: str  # the engine's status, or "stopped by you"
+    best_epoch: int | None
+    best_val_loss: float | None
+    diverged_at: int | None
+    message: str
+    seconds: float
+    guess_loss: float
+    diagnosis: Diagnosis
+    picture: pd.DataFrame | None = None  # decision grid or fitted curve
+    points: pd.DataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        return f"#{self.number} {self.label}"
+
+
+def make_run(number: int, label: str, settings: RunSettings, result, data: Data, seconds: float,
+             predict: Callable | None = None) -> Run:
+    """Package a TrainingResult (finished, stopped early, diverged, or cut short) as a Run."""
+    status = result.status if result.done else "stopped by you"
+    guess = guess_loss(data.y_train, settings.regression)
+    diagnosis = diagnose(result.history, guess=guess, status=result.status, regression=settings.regression,
+                         floor=noise_floor(settings), learning_rate=settings.learning_rate)
+    if status == "stopped by you":
+        diagnosis = diagnosis._replace(text=f"(After {result.epochs_run} of {result.epochs} epochs.) " + diagnosis.text)
+    points = points_frame(data)
+    picture = None
+    if predict is not None and not result.history.empty:
+        picture = fitted_curve(predict, points) if settings.regression else decision_grid(predict, points)
+    message = result.message
+    if status == "stopped by you":
+        message = f"You stopped the run after {result.epochs_run} of {result.epochs} epochs."
+    return Run(number=number, label=label, settings=settings, history=result.history.copy(), status=status,
+               best_epoch=result.best_epoch, best_val_loss=result.best_val_loss, diverged_at=result.diverged_at,
+               message=message, seconds=seconds, guess_loss=guess, diagnosis=diagnosis, picture=picture,
+               points=points)
+
+
+def _last(history, column):
+    return float(history[column].iloc[-1]) if column in history and not history.empty else math.nan
+
+
+def run_row(run: Run) -> dict:
+    """One row of the run table: the results first, then the settings."""
+    s, h = run.settings, run.history
+    return {"run": run.number, "label": run.label, "status": run.status, "diagnosis": run.diagnosis.kind,
+            "final training loss": _last(h, "loss"), "final validation loss": _last(h, "val_loss"),
+            "best validation loss": math.nan if run.best_val_loss is None else run.best_val_loss,
+            "best epoch": run.best_epoch, "epochs run": len(h), "final training accuracy": _last(h, "accuracy"),
+            "final validation accuracy": _last(h, "val_accuracy"), "seconds": run.seconds,
+            "dataset": s.dataset, "noise": s.noise, "points": s.n_samples, "validation share": s.validation_fraction,
+            "network": s.layers_text(), "activation": s.activation, "optimizer": s.optimizer,
+            "learning rate": s.learning_rate, "batch size": s.batch_size, "epochs asked": s.epochs, "L1": s.l1,
+            "L2": s.l2, "patience": s.patience, "seed": s.seed}
+
+
+def runs_table(runs: list[Run]) -> pd.DataFrame:
+    """The run table, oldest run first."""
+    table = pd.DataFrame([run_row(run) for run in runs])
+    return table.astype({"patience": "Int64", "best epoch": "Int64"}) if len(table) else table
+
+
+def curves_table(runs: list[Run]) -> pd.DataFrame:
+    """Every epoch of every run: run, label, epoch, loss, val_loss (and accuracies for classification)."""
+    columns = ["run", "label", "epoch", "loss", "val_loss", "accuracy", "val_accuracy"]
+    frames = [run.history.assign(run=run.number, label=run.label) for run in runs if not run.history.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    curves = pd.concat(frames, ignore_index=True)
+    return curves.reindex(columns=columns).astype({"loss": float, "val_loss": float, "accuracy": float,
+                                                  "val_accuracy": float})
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """CSV text that pandas reads back to the same numbers."""
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def long_curves(history: pd.DataFrame, metric: str = "loss", *, max_points: int = 400) -> pd.DataFrame:
+    """Training and validation `metric` per epoch in long form, thinned to about max_points epochs for drawing."""
+    if history.empty:
+        return pd.DataFrame({"epoch": [], "set": [], metric: []})
+    step = max(1, math.ceil(len(history) / max_points))
+    keep = history.iloc[list(range(0, len(history), step)) + ([len(history) - 1] if (len(history) - 1) % step else [])]
+    return pd.concat([pd.DataFrame({"epoch": keep["epoch"], "set": "training", metric: keep[metric]}),
+                      pd.DataFrame({"epoch": keep["epoch"], "set": "validation", metric: keep[f"val_{metric}"]})],
+                     ignore_index=True)
+
+
+def markers(run_history: pd.DataFrame, *, best_epoch: int | None, early_stopping: bool) -> pd.DataFrame:
+    """Vertical markers for a loss chart: where validation loss turns up, and the epoch early stopping restored."""
+    rows = []
+    bend = turn_up(run_history) if not run_history.empty else None
+    if bend is not None:
+        rows.append({"epoch": bend.epoch, "marker": f"validation loss turns up after epoch {bend.epoch}",
+                     "short": f"turns up ({bend.epoch})"})
+    if early_stopping and best_epoch:
+        rows.append({"epoch": best_epoch, "marker": f"early stopping restored the weights of epoch {best_epoch}",
+                     "short": f"restored ({best_epoch})"})
+    return pd.DataFrame(rows, columns=["epoch", "marker", "short"])
+
+
+def largest_gap(runs: list[Run]) -> str | None:
+    """The label of the run whose final validation loss exceeds its training loss the most."""
+    gaps = {run.label: _last(run.history, "val_loss") - _last(run.history, "loss")
+            for run in runs if run.status != "diverged" and not run.history.empty}
+    return max(gaps, key=gaps.get) if gaps else None
+
