@@ -180,7 +180,31 @@ def act_transfer_learning(page):
     expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
 
 
-ACTIONS = {"": act_home, "transfer_learning": act_transfer_learning, "activations": act_activations, "softmax": act_softmax,
+def set_number(page, label, value):
+    box = main(page).get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
+
+
+def act_overfitting(page):
+    set_number(page, "Epochs", 40)
+    main(page).get_by_role("button", name="Train", exact=True).click()
+    settle(page)
+    expect(main(page)).to_contain_text("Download the run table", timeout=120_000)
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+
+def act_dropout(page):
+    main(page).get_by_text("Data, network and training").click()
+    set_number(page, "Epochs", 30)
+    main(page).get_by_role("button", name="Train both").click()
+    settle(page)
+    expect(main(page)).to_contain_text("Measured effect", timeout=120_000)
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+
+ACTIONS = {"": act_home, "overfitting": act_overfitting, "dropout": act_dropout, "transfer_learning": act_transfer_learning, "activations": act_activations, "softmax": act_softmax,
            "forward_pass": act_forward_pass, "classify": act_classify, "augmentation": act_augmentation}
 
 
