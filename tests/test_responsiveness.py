@@ -1,0 +1,73 @@
+"""Heavy work queues behind one process-wide slot: light pages and health checks stay prompt meanwhile."""
+import statistics
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from tests.streamlit_server import browser_unavailable_reason, launch_browser, running_app, wait_for_script
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+_reason = browser_unavailable_reason()
+if _reason:
+    pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def softmax_render_seconds(browser, base_url):
+    """Open the softmax page in a new session; seconds until its script run has finished."""
+    context = browser.new_context()
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(f"{base_url}/softmax")
+    page.wait_for_selector('[data-testid="stMain"] h1')
+    wait_for_script(page)
+    seconds = time.perf_counter() - start
+    context.close()
+    return seconds
+
+
+def test_softmax_page_stays_prompt_while_another_student_trains():
+    with running_app() as (base_url, _process), sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        softmax_render_seconds(browser, base_url)  # first visit pays one-off costs
+        idle = statistics.median(softmax_render_seconds(browser, base_url) for _ in range(3))
+
+        trainer = browser.new_page()
+        trainer.goto(f"{base_url}/overfitting")
+        trainer.wait_for_selector('[data-testid="stMain"] h1')
+        wait_for_script(trainer)
+        main = trainer.get_by_test_id("stMain")
+        main.get_by_role("button", name="Overfit").click()
+        wait_for_script(trainer)
+        epochs = main.get_by_label("Epochs", exact=True)
+        epochs.fill("2500")
+        epochs.press("Enter")
+        wait_for_script(trainer)
+        main.get_by_role("button", name="Train", exact=True).click()
+        trainer.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]')
+
+        health_times = []
+
+        def poll_health():
+            while len(health_times) < 5:
+                start = time.perf_counter()
+                urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=30).read()
+                health_times.append(time.perf_counter() - start)
+
+        poller = threading.Thread(target=poll_health)
+        poller.start()
+        busy = softmax_render_seconds(browser, base_url)
+        still_training = trainer.locator('[data-testid="stApp"][data-test-script-state="running"]').count() == 1
+        poller.join()
+        wait_for_script(trainer)
+        browser.close()
+
+    assert still_training, "the training finished before the softmax page was measured; make it longer"
+    # A ratio, not a time: the light page may slow down while two cores train, but must not queue behind it.
+    assert busy < 4 * idle + 1.0, f"softmax took {busy:.2f} s during training against {idle:.2f} s idle"
+    assert len(health_times) == 5  # every health check answered while the training ran
+    print(f"softmax render: idle {idle:.2f} s, during training {busy:.2f} s; "
+          f"health checks during training: max {max(health_times) * 1000:.0f} ms")
