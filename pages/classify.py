@@ -107,7 +107,8 @@ def results():
 
 
 # ---- Predict first --------------------------------------------------------------------------------
-revealed = st.session_state.get("classify_revealed_for") == signature
+skip_guess = st.toggle("Teacher mode: show the answer without asking for a guess", key="classify_skip_guess")
+revealed = skip_guess or st.session_state.get("classify_revealed_for") == signature
 if not revealed:
     st.header("2 · Predict first")
     st.markdown("Before the model answers: **which class will it put first**, and **how sure** (its top "
@@ -135,12 +136,13 @@ if not revealed:
 
 # ---- The answer -----------------------------------------------------------------------------------
 probabilities, top, analysis = results()
-choice, sureness, rank_note = st.session_state["classify_feedback"]
-st.header("2 · Your guess")
-VERDICT_BOX[choice.verdict](choice.message)
-VERDICT_BOX[sureness.verdict](sureness.message)
-st.caption(rank_note)
-st.button("Hide the answer and guess again", key="classify_hide", on_click=hide_answer)
+if st.session_state.get("classify_revealed_for") == signature:
+    choice, sureness, rank_note = st.session_state["classify_feedback"]
+    st.header("2 · Your guess")
+    VERDICT_BOX[choice.verdict](choice.message)
+    VERDICT_BOX[sureness.verdict](sureness.message)
+    st.caption(rank_note)
+    st.button("Hide the answer and guess again", key="classify_hide", on_click=hide_answer)
 
 st.header("3 · What the model says, and where it looked")
 if random_weights:

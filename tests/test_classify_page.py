@@ -155,6 +155,19 @@ def test_random_weights_page_equals_the_library(offline, mobilenet):
     assert any(f"“{expected[2][0]}”" in c for image in at.image for c in image.captions)
 
 
+def test_teacher_mode_shows_the_answer_without_a_guess(offline, mobilenet):
+    data = photo_bytes()
+    at = page_with_upload(data, "board.jpg", model_name="mobilenet_v2")
+    at.toggle(key="classify_random_weights").set_value(True).run()
+    assert not at.get("vega_lite_chart")
+    at.toggle(key="classify_skip_guess").set_value(True).run()
+    assert not at.exception
+    expected = pretrained.classify(load_image(data), "mobilenet_v2", top=5, model=mobilenet)
+    _spec, tables = chart_table(at)
+    assert list(tables[0]["class"]) == [name for name, _ in expected]
+    assert "Your guess" not in [h.value for h in at.header]
+
+
 def test_a_text_file_named_jpg_gets_the_loaders_message(offline, mobilenet):
     data = b"These are my holiday notes, not a picture.\n"
     with pytest.raises(ImageInputError) as caught:
