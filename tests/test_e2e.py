@@ -122,7 +122,7 @@ def act_activations(page):
 
 
 def act_softmax(page):
-    logits = main(page).get_by_label("Logits")
+    logits = main(page).get_by_label("Logits", exact=True)
     logits.fill("yes: 2, no: 0")
     logits.press("Enter")
     settle(page)
