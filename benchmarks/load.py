@@ -12,6 +12,7 @@ random-weights mode (the same work per picture).
 import argparse
 import asyncio
 import io
+import os
 import statistics
 import sys
 import threading
@@ -59,6 +60,7 @@ async def classify_session(browser, base_url: str, index: int, all_names: list[s
     name = f"student-{index:02d}.jpg"
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
+    page.set_default_timeout(300_000)  # twenty browsers share the machine with the server: be patient
     start = time.perf_counter()
     try:
         await page.goto(f"{base_url}/classify", timeout=120_000)
@@ -122,16 +124,23 @@ async def run_load(sessions: int, base_url: str, server_pid: int) -> dict:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         baseline = await classify_session(browser, base_url, 0, names)
-        rss_one = rss_mb(server_pid)
+        rss_one, cpu_before, wall = rss_mb(server_pid), cpu_seconds(server_pid), time.perf_counter()
         with PeakMemory(server_pid) as memory:
             results = await asyncio.gather(*(classify_session(browser, base_url, i, names)
                                              for i in range(1, sessions + 1)))
-        rss_after = rss_mb(server_pid)
+        rss_after, server_cpu = rss_mb(server_pid), cpu_seconds(server_pid) - cpu_before
+        wall = time.perf_counter() - wall
         await browser.close()
     times = [r.seconds for r in results if r.ok]
     return {"baseline": baseline, "results": results, "rss_one": rss_one, "rss_peak": memory.peak,
-            "rss_after": rss_after, "median": statistics.median(times) if times else float("nan"),
+            "rss_after": rss_after, "server_cpu": server_cpu, "wall": wall, "median": statistics.median(times) if times else float("nan"),
             "max": max(times) if times else float("nan"), "ok": sum(r.ok for r in results)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -147,6 +156,8 @@ def main():
             print(f"  {result.name}: FAILED after {result.seconds:.1f} s: {result.problem}")
     print(f"time to result with {args.sessions} at once: median {figures['median']:.1f} s, "
           f"max {figures['max']:.1f} s")
+    print(f"server CPU: {figures['server_cpu']:.1f} s over {figures['wall']:.1f} s of wall time for "
+          f"{args.sessions} sessions (the rest of the machine ran the {args.sessions} browsers)")
     print(f"server RSS: {figures['rss_one']:.0f} MB after one session, peak {figures['rss_peak']:.0f} MB "
           f"with {args.sessions}, {figures['rss_after']:.0f} MB after "
           f"(growth {figures['rss_peak'] - figures['rss_one']:+.0f} MB)")

@@ -1,16 +1,20 @@
 """Head training on cached features vs a naive frozen-base fit, same pictures, same epochs, one run.
 
-Usage: python -m benchmarks.transfer_speed [--per-class 20] [--epochs 10]
+Usage: python benchmarks/transfer_speed.py [--per-class 20] [--epochs 10]
 Random weights cost exactly what ImageNet weights cost, so this runs offline.
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
-import keras
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models import pretrained, transfer
-from models.shapes_dataset import make_shapes
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from models import pretrained, transfer  # noqa: E402
+from models.shapes_dataset import make_shapes  # noqa: E402
 
 SIZE = 128
 

@@ -130,7 +130,7 @@ if not revealed:
                 f"The model gave “{LABELS[guessed_class]}” a probability of {probabilities[guessed_class]:.4f} "
                 f"(rank {rank} of {len(LABELS)}" + (f", tied with {ties} other classes)." if ties else ")."))
             st.session_state["classify_revealed_for"] = signature
-            revealed = True
+            st.rerun()  # draw the page again without the answered question
 if not revealed:
     st.stop()
 

@@ -63,7 +63,7 @@ if steps is not None and not revealed:
     if st.button("Lock in my guess and reveal", type="primary", key="softmax_reveal"):
         st.session_state["softmax_revealed_for"] = signature
         st.session_state["softmax_feedback"] = (grade_prediction(steps, guess_class, guess_mass), temperature)
-        revealed = True
+        st.rerun()  # draw the page again without the answered question
 
 if revealed:
     (choice, mass), guessed_at = st.session_state["softmax_feedback"]
