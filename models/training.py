@@ -502,11 +502,17 @@ def make_trainer(model_kwargs: dict, *, loss="binary_crossentropy", optimizer="a
     key = (tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set, range)) else v)
                         for k, v in settings.items())),
            loss, optimizer, batch_size, n_train, n_val)
+    return cached_trainer(cache, key, lambda: Trainer(build_mlp(**model_kwargs), loss=loss, optimizer=optimizer,
+                                                      batch_size=batch_size, n_train=n_train, n_val=n_val),
+                          max_cached=max_cached)
+
+
+def cached_trainer(cache: dict | None, key, build: Callable[[], "Trainer"], *, max_cached: int) -> "Trainer":
+    """The trainer kept under `key` in a per-session dict (least recently used dropped first), or a new one."""
     if cache is not None and key in cache:
         cache[key] = cache.pop(key)  # most recently used last
         return cache[key]
-    trainer = Trainer(build_mlp(**model_kwargs), loss=loss, optimizer=optimizer, batch_size=batch_size,
-                      n_train=n_train, n_val=n_val)
+    trainer = build()
     if cache is not None:
         cache[key] = trainer
         while len(cache) > max_cached:

@@ -23,7 +23,7 @@ from PIL import Image
 from models import images
 from models.heavy_work import heavy_work
 from models.mlp import layer_seed
-from models.training import Trainer
+from models.training import Trainer, cached_trainer
 
 MIN_CLASSES, MAX_CLASSES = 2, 5
 MIN_IMAGES_PER_CLASS = 2
@@ -180,17 +180,12 @@ def head_trainer(*, n_features: int, n_classes: int, units: int, dropout_rate: f
                  cache: dict | None = None, max_cached: int = 3) -> Trainer:
     """A compiled trainer for a head of these settings, reused from `cache` (keep it per session)."""
     key = (n_features, n_classes, units, float(dropout_rate), n_train, n_val)
-    if cache is not None and key in cache:
-        cache[key] = cache.pop(key)
-        return cache[key]
-    head = build_head(n_features=n_features, n_classes=n_classes, units=units, dropout_rate=dropout_rate)
-    trainer = Trainer(head, loss="categorical_crossentropy", optimizer="adam", batch_size=BATCH_SIZE,
-                      n_train=n_train, n_val=n_val)
-    if cache is not None:
-        cache[key] = trainer
-        while len(cache) > max_cached:
-            cache.pop(next(iter(cache)))
-    return trainer
+    def build():
+        head = build_head(n_features=n_features, n_classes=n_classes, units=units, dropout_rate=dropout_rate)
+        return Trainer(head, loss="categorical_crossentropy", optimizer="adam", batch_size=BATCH_SIZE,
+                       n_train=n_train, n_val=n_val)
+
+    return cached_trainer(cache, key, build, max_cached=max_cached)
 
 
 # --- Pictures, features and the cache ---
