@@ -10,7 +10,7 @@ import argparse
 import socket
 import sys
 
-from models.pretrained import ARCHITECTURES, local_weights
+from models.pretrained import ARCHITECTURES, local_weights, network_reachable, weights_host
 
 
 def fetch(model_name: str) -> str:
@@ -21,6 +21,9 @@ def fetch(model_name: str) -> str:
     existing = local_weights(model_name)
     if existing:
         return f"{arch.builder}: already present at {existing}"
+    if not network_reachable(weights_host(), timeout=10):
+        raise OSError(f"the download server {weights_host()[0]} cannot be reached from this computer; "
+                      "run this command where there is internet access and copy the files over")
     path = keras.utils.get_file(arch.weights_file, arch.weights_url, cache_subdir="models",
                                 file_hash=arch.weights_md5)
     return f"{arch.builder}: downloaded to {path}"
