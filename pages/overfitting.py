@@ -208,7 +208,7 @@ epochs = c4.number_input("Epochs", 0, MAX_EPOCHS, step=50, key=K + "epochs")
 c1, c2, c3, c4 = st.columns(4)
 l1 = c1.number_input("L1 penalty", 0.0, 1.0, step=0.0001, format="%g", key=K + "l1")
 l2 = c2.number_input("L2 penalty", 0.0, 1.0, step=0.0001, format="%g", key=K + "l2")
-early_stopping = c3.toggle("Early stopping", key=K + "early_stopping")
+early_stopping = c3.checkbox("Early stopping", key=K + "early_stopping")  # wraps on tablets; a toggle label is cut
 patience = c4.number_input("Patience (epochs)", 1, 1000, key=K + "patience", disabled=not early_stopping)
 settings = ov.RunSettings(
     dataset=dataset, noise=float(noise), n_samples=int(n_samples), validation_fraction=float(validation_fraction),

@@ -63,6 +63,17 @@ def assert_no_exception(page):
     assert "Traceback" not in page.inner_text("body")
 
 
+def save_screenshots(page, name, width):
+    """The view a student sees first, and the whole page (`-whole.png`)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    # The app scrolls inside its main area, so a whole-page picture needs a viewport as tall as the content.
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(int(height), 16000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-whole.png"))
+
+
 def test_navigation_in_the_browser_lists_every_lesson(browser, app_url):
     page = open_page(browser, app_url)
     links = page.get_by_test_id("stSidebarNav").locator("a")
@@ -92,14 +103,7 @@ def test_page_renders_in_the_browser(browser, app_url, url_path, viewport):
     page = open_page(browser, f"{app_url}/{url_path}", viewport)
     page.wait_for_timeout(500)  # let charts finish drawing before the screenshot
     assert_no_exception(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = f"{url_path or 'home'}-{viewport}"
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    # The app scrolls inside its main area, so a whole-page picture needs a viewport as tall as the content.
-    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": VIEWPORTS[viewport]["width"], "height": min(int(height), 16000)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-whole.png"))
+    save_screenshots(page, f"{url_path or 'home'}-{viewport}", VIEWPORTS[viewport]["width"])
     page.close()
 
 
@@ -218,5 +222,5 @@ def test_a_student_action_works_in_the_browser(browser, app_url, url_path):
     page = open_page(browser, f"{app_url}/{url_path}")
     ACTIONS[url_path](page)
     assert_no_exception(page)
-    page.screenshot(path=str(SCREENSHOTS / f"{url_path or 'home'}-after-action.png"))
+    save_screenshots(page, f"{url_path or 'home'}-after-action", VIEWPORTS["desktop"]["width"])
     page.close()

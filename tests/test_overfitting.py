@@ -291,7 +291,7 @@ def new_page():
 
 def set_controls(at, **values):
     widgets = {"dataset": at.selectbox, "noise": at.slider, "validation_fraction": at.slider,
-               "activation": at.selectbox, "optimizer": at.selectbox, "early_stopping": at.toggle}
+               "activation": at.selectbox, "optimizer": at.selectbox, "early_stopping": at.checkbox}
     for name, value in values.items():
         widgets.get(name, at.number_input)(key=K + name).set_value(value)
 
