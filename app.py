@@ -21,15 +21,20 @@ for section, lessons in sections().items():
 st.navigation(navigation).run()
 
 
+def _warm_up() -> None:
+    importlib.import_module("keras")
+    # TensorFlow's first trace and XLA start-up (about 2 s), so the first Train click pays only its compile.
+    importlib.import_module("models.training").prime()
+
+
 @st.cache_resource(show_spinner=False)
 def _preload_tensorflow() -> None:
-    """Import TensorFlow in the background, once per server, after the first page has rendered.
+    """Import and warm up TensorFlow in the background, once per server, after the first page has rendered.
 
     The home page never waits for it; the TensorFlow pages usually find it already loaded.
     """
     if os.environ.get("CLASSROOM_PRELOAD_TENSORFLOW", "1") != "0":
-        threading.Thread(target=importlib.import_module, args=("keras",), daemon=True,
-                         name="preload-tensorflow").start()
+        threading.Thread(target=_warm_up, daemon=True, name="preload-tensorflow").start()
 
 
 _preload_tensorflow()
