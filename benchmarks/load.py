@@ -72,11 +72,14 @@ async def classify_session(browser, base_url: str, index: int, all_names: list[s
         await main.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
             {"name": name, "mimeType": "image/jpeg", "buffer": picture(index)})
         await settle(page)
+        # Without ImageNet weights on the server the page first asks to opt into random weights.
         random_mode = main.get_by_text("Show the pipeline with random weights", exact=False)
+        guess_box = main.get_by_test_id("stSelectbox").first
+        await random_mode.or_(guess_box).first.wait_for()
         if await random_mode.count():
             await random_mode.click()
             await settle(page)
-        await main.get_by_test_id("stSelectbox").first.click()
+        await guess_box.click()
         await page.keyboard.type("tabby")
         await page.keyboard.press("Enter")
         await settle(page)
