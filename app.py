@@ -9,7 +9,7 @@ import threading
 
 import streamlit as st
 
-from models.lessons import sections
+from models.core.lessons import sections
 
 st.set_page_config(page_title="Deep-learning classroom", page_icon=":material/school:", layout="wide")
 
@@ -24,7 +24,7 @@ st.navigation(navigation).run()
 def _warm_up() -> None:
     importlib.import_module("keras")
     # TensorFlow's first trace and XLA start-up (about 2 s), so the first Train click pays only its compile.
-    importlib.import_module("models.training").prime()
+    importlib.import_module("models.engine.trainer").prime()
 
 
 @st.cache_resource(show_spinner=False)

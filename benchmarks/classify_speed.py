@@ -10,16 +10,12 @@ ratio_vs_compiled_forward shows what decoding and resizing add on top of that.
 import argparse
 import io
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from PIL import Image
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from models import images, pretrained  # noqa: E402
+from models.vision import images, pretrained
 
 
 def phone_photo(width=1600, height=1200) -> bytes:

@@ -9,15 +9,11 @@ what later students see.
 """
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tests.streamlit_server import launch_browser, running_app, wait_for_script  # noqa: E402
+from tests.streamlit_server import launch_browser, running_app, wait_for_script
 
 # page name -> (URL path, whether the first screen has a chart; the softmax chart waits for a guess)
 PAGES = {"home": ("", False), "activations": ("activations", True), "softmax": ("softmax", False)}

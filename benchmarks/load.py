@@ -14,18 +14,15 @@ import asyncio
 import io
 import os
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from PIL import Image, ImageDraw
+from playwright.async_api import async_playwright
 
-from PIL import Image, ImageDraw  # noqa: E402
-from playwright.async_api import async_playwright  # noqa: E402
-
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE, rss_mb, running_app  # noqa: E402
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE, rss_mb, running_app
 
 RESULT_HEADER = "What the model says"
 
@@ -136,7 +133,8 @@ async def run_load(sessions: int, base_url: str, server_pid: int) -> dict:
         await browser.close()
     times = [r.seconds for r in results if r.ok]
     return {"baseline": baseline, "results": results, "rss_one": rss_one, "rss_peak": memory.peak,
-            "rss_after": rss_after, "server_cpu": server_cpu, "wall": wall, "median": statistics.median(times) if times else float("nan"),
+            "rss_after": rss_after, "server_cpu": server_cpu, "wall": wall,
+            "median": statistics.median(times) if times else float("nan"),
             "max": max(times) if times else float("nan"), "ok": sum(r.ok for r in results)}
 
 

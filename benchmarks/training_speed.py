@@ -3,18 +3,15 @@
 Run from the repository root: python benchmarks/training_speed.py
 The last line is "speedup_vs_fit: <ratio>x" (warm engine against model.fit, same model, data and epochs).
 """
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import keras
 
-import models  # noqa: E402,F401  (sets the Keras backend and quietens TensorFlow)
-import keras  # noqa: E402
-
-from models.datasets import DATASETS, split  # noqa: E402
-from models.mlp import CAPACITY_PRESETS, PRESET_DATA, build_mlp  # noqa: E402
-from models.training import Trainer, prime  # noqa: E402
+import models  # noqa: F401  (sets the Keras backend and quietens TensorFlow)
+from models.engine.mlp import build_mlp
+from models.engine.trainer import Trainer, prime
+from models.training.datasets import DATASETS, split
+from models.training.presets import CAPACITY_PRESETS, PRESET_DATA
 
 WARM_RUNS = 3
 

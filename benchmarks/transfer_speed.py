@@ -4,17 +4,14 @@ Usage: python benchmarks/transfer_speed.py [--per-class 20] [--epochs 10]
 Random weights cost exactly what ImageNet weights cost, so this runs offline.
 """
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from models import pretrained, transfer  # noqa: E402
-from models.shapes_dataset import make_shapes  # noqa: E402
+from models.images import transfer
+from models.vision import pretrained
+from models.vision.shapes import make_shapes
 
 SIZE = 128
 

@@ -2,7 +2,7 @@
 import altair as alt
 import streamlit as st
 
-from models import activations as act
+from models.foundations import activations as act
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

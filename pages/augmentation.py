@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from models import augmentation as aug
-from models import text_augmentation as eda
-from models.guess import grade_choice
-from models.heavy_work import heavy_work
-from models.images import center_crop_resize, to_array
+from models.core.guess import grade_choice
+from models.engine.heavy_work import heavy_work
+from models.images import augmentation as aug
+from models.images import text_augmentation as eda
+from models.vision.images import center_crop_resize, to_array
 from pages.shared.image_input import SOURCES, pick_image
 from pages.shared.navigation import ensure_app_navigation
 

@@ -5,7 +5,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from models import guess, pretrained
+from models.core import guess
+from models.vision import pretrained
 from pages.shared.image_input import pick_image
 from pages.shared.navigation import ensure_app_navigation
 

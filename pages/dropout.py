@@ -4,11 +4,11 @@ import time
 import altair as alt
 import streamlit as st
 
-from models import dropout as do
-from models.datasets import CLASSIFICATION_DATASETS
-from models.guess import grade_choice
-from models.heavy_work import heavy_work
-from models.training import MAX_EPOCHS, prime
+from models.core.guess import grade_choice
+from models.engine.heavy_work import heavy_work
+from models.engine.trainer import MAX_EPOCHS, prime
+from models.training import dropout as do
+from models.training.datasets import CLASSIFICATION_DATASETS
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

@@ -4,12 +4,34 @@ import json
 import pandas as pd
 import streamlit as st
 
-from models.forward_pass import (ACTIVATIONS, LOSS_FORMULAS, LOSSES, MAX_RATE, MIN_RATE, SpecError, answer_key_csv,
-                                 answer_key_markdown, backprop_step, delta_steps, fmt, forward, forward_steps,
-                                 keras_results, layer_from_table, layer_table, load_presets, loss_steps,
-                                 neuron_names, parameter_table, row_from_table, row_table, spec_from_json,
-                                 spec_to_json, validate_spec)
-from models.guess import grade_number
+from models.core.guess import grade_number
+from models.foundations.forward_pass import (
+    ACTIVATIONS,
+    LOSS_FORMULAS,
+    LOSSES,
+    MAX_RATE,
+    MIN_RATE,
+    SpecError,
+    answer_key_csv,
+    answer_key_markdown,
+    backprop_step,
+    delta_steps,
+    fmt,
+    forward,
+    forward_steps,
+    keras_results,
+    layer_from_table,
+    layer_table,
+    load_presets,
+    loss_steps,
+    neuron_names,
+    parameter_table,
+    row_from_table,
+    row_table,
+    spec_from_json,
+    spec_to_json,
+    validate_spec,
+)
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

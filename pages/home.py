@@ -1,7 +1,7 @@
 """Home: the lesson map, one card per concept with a link."""
 import streamlit as st
 
-from models.lessons import sections
+from models.core.lessons import sections
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

@@ -6,12 +6,12 @@ from dataclasses import replace
 import altair as alt
 import streamlit as st
 
-from models import overfitting as ov
-from models.datasets import DATASETS
-from models.guess import grade_choice
-from models.heavy_work import heavy_work
-from models.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
-from models.training import MAX_EPOCHS, OPTIMIZERS, prime, train_in_chunks
+from models.core.guess import grade_choice
+from models.engine.heavy_work import heavy_work
+from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
+from models.engine.trainer import MAX_EPOCHS, OPTIMIZERS, prime, train_in_chunks
+from models.training import overfitting as ov
+from models.training.datasets import DATASETS
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

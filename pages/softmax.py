@@ -2,8 +2,17 @@
 import altair as alt
 import streamlit as st
 
-from models.softmax import (EXAMPLE_TEXT, MAX_CLASSES, cross_entropy, example_table, grade_prediction,
-                            logits_from_table, parse_logits, softmax_steps, top_classes)
+from models.foundations.softmax import (
+    EXAMPLE_TEXT,
+    MAX_CLASSES,
+    cross_entropy,
+    example_table,
+    grade_prediction,
+    logits_from_table,
+    parse_logits,
+    softmax_steps,
+    top_classes,
+)
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

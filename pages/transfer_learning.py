@@ -6,13 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from models import transfer
-from models.guess import grade_number
-from models.heavy_work import heavy_work
-from models.images import ImageInputError, load_image
-from models.pretrained import ARCHITECTURES, WeightsUnavailable, load_model
-from models.shapes_dataset import MAX_PER_CLASS, SHAPES, draw_shape, make_shapes
-from models.training import train_in_chunks
+from models.core.guess import grade_number
+from models.engine.heavy_work import heavy_work
+from models.engine.trainer import train_in_chunks
+from models.images import transfer
+from models.vision.images import ImageInputError, load_image
+from models.vision.pretrained import ARCHITECTURES, WeightsUnavailable, load_model
+from models.vision.shapes import MAX_PER_CLASS, SHAPES, draw_shape, make_shapes
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import activations as act
+from models.foundations import activations as act
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "activations.py")
@@ -26,7 +26,10 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def gelu_exact(x, inv_sqrt2=1.0 / math.sqrt(2.0)):
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+
+def gelu_exact(x, inv_sqrt2=INV_SQRT2):
     return 0.5 * x * (1.0 + ERF(x * inv_sqrt2))
 
 
@@ -66,7 +69,7 @@ def close(actual, expected, rtol, atol):
 # --- Fast import -------------------------------------------------------------------------------
 
 def test_import_and_table_do_not_load_tensorflow():
-    code = ("import sys, models.activations as a; a.facts_table(); "
+    code = ("import sys, models.foundations.activations as a; a.facts_table(); "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

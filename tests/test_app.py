@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.lessons import ROOT, load_lessons
+from models.core.lessons import load_lessons
+from models.core.paths import ROOT
 
 LESSON_PAGES = [lesson["page"] for lesson in load_lessons()]
 
@@ -72,3 +73,23 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     command = "pip install -r requirements-test.txt && pytest"
     assert command in readme and command in ci
+
+
+def test_config_turns_the_file_watcher_off():
+    """A classroom server edits no code; the watcher's inotify warnings buried real errors in the log."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+
+
+def test_an_unexpected_error_is_logged_once_with_its_traceback(caplog):
+    page = ("import streamlit as st\nfrom pages.shared.errors import show_unexpected\n"
+            "try:\n    raise RuntimeError('**boom** $x$')\nexcept RuntimeError as e:\n"
+            "    show_unexpected(e, 'Training')\n    show_unexpected(e, 'Training')\n")
+    with caplog.at_level("ERROR", logger="classroom"):
+        at = AppTest.from_string(page, default_timeout=30).run()
+    assert not at.exception
+    assert len(at.error) == 2 and r"\*\*boom\*\* \$x\$" in at.error[0].value
+    records = [r for r in caplog.records if r.name == "classroom"]
+    assert len(records) == 1 and records[0].exc_info[0] is RuntimeError

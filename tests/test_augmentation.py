@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import augmentation as aug
-from models import text_augmentation as eda
-from models.images import ImageInputError, center_crop_resize, gallery, load_image, to_array
+from models.images import augmentation as aug
+from models.images import text_augmentation as eda
+from models.vision.images import ImageInputError, center_crop_resize, gallery, load_image, to_array
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "augmentation.py")

@@ -11,8 +11,9 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from models import guess, imagenet, pretrained
-from models.images import ImageInputError, load_image
+from models.core import guess
+from models.vision import imagenet, pretrained
+from models.vision.images import ImageInputError, load_image
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "classify.py")

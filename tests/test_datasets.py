@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.datasets import CLASSIFICATION_DATASETS, DATASETS, make_circles, make_sine, make_xor, split
+from models.training.datasets import CLASSIFICATION_DATASETS, DATASETS, make_circles, make_sine, make_xor, split
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION_DATASETS)

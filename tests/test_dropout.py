@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 from streamlit.testing.v1 import AppTest
 
-from models import dropout as do
-from models.guess import grade_choice
-from models.mlp import build_mlp
-from models.training import TrainingResult, apply_dropout, hash_key
+from models.core.guess import grade_choice
+from models.engine.mlp import build_mlp
+from models.engine.trainer import TrainingResult, apply_dropout, hash_key
+from models.training import dropout as do
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages/dropout.py")
@@ -136,7 +136,7 @@ def test_both_runs_get_the_same_data_and_initial_weights():
         np.testing.assert_array_equal(ours, theirs)
     assert [type(layer).__name__ for layer in on.model.layers].count("Dropout") == 2
     assert [type(layer).__name__ for layer in off.model.layers].count("Dropout") == 0
-    dense = lambda model: [(l.name, l.units) for l in model.layers if isinstance(l, keras.layers.Dense)]  # noqa: E731
+    dense = lambda model: [(layer.name, layer.units) for layer in model.layers if isinstance(layer, keras.layers.Dense)]  # noqa: E731
     assert dense(off.model) == dense(on.model)
     assert do.count_weights((16, 16)) == off.model.count_params() == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from models.lessons import ROOT, load_lessons
-from tests.streamlit_server import ARTIFACTS, browser_unavailable_reason, launch_browser, running_app, \
-    wait_for_script
+from models.core.lessons import load_lessons
+from models.core.paths import ROOT
+from tests.streamlit_server import ARTIFACTS, browser_unavailable_reason, launch_browser, running_app, wait_for_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _reason = browser_unavailable_reason()
@@ -208,7 +208,8 @@ def act_dropout(page):
     expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
 
 
-ACTIONS = {"": act_home, "overfitting": act_overfitting, "dropout": act_dropout, "transfer_learning": act_transfer_learning, "activations": act_activations, "softmax": act_softmax,
+ACTIONS = {"": act_home, "overfitting": act_overfitting, "dropout": act_dropout,
+           "transfer_learning": act_transfer_learning, "activations": act_activations, "softmax": act_softmax,
            "forward_pass": act_forward_pass, "classify": act_classify, "augmentation": act_augmentation}
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import forward_pass as fp
-from models.guess import grade_number
+from models.core.guess import grade_number
+from models.foundations import forward_pass as fp
 
 PRESETS = fp.load_presets()
 CLASSIC = next(spec for name, spec in PRESETS.items() if name.startswith("Classic"))

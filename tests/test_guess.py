@@ -1,6 +1,6 @@
 import pytest
 
-from models.guess import grade_choice, grade_number
+from models.core.guess import grade_choice, grade_number
 
 
 def test_grade_number_verdicts_and_direction():

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from models.imagenet import CLASS_INDEX_FILE, class_index, decode_predictions, display_name
+from models.vision.imagenet import CLASS_INDEX_FILE, class_index, decode_predictions, display_name
 
 
 def test_class_index_has_the_standard_order():

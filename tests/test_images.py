@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from models import images
-from models.images import ImageInputError, center_crop_resize, gallery, load_image, to_array
+from models.vision import images
+from models.vision.images import ImageInputError, center_crop_resize, gallery, load_image, to_array
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 

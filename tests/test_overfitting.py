@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from models import overfitting as ov
-from models.datasets import make_circles, make_moons, make_sine, split
-from models.mlp import build_mlp
-from models.training import Trainer, TrainingResult
+from models.engine.mlp import build_mlp
+from models.engine.trainer import Trainer, TrainingResult
+from models.training import overfitting as ov
+from models.training.datasets import make_circles, make_moons, make_sine, split
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "overfitting.py")

@@ -1,7 +1,7 @@
 """The prefetch command: finds weights already there, and fails fast and clearly when offline."""
 import pytest
 
-from models import prefetch, pretrained
+from models.vision import prefetch, pretrained
 
 
 def test_weights_already_on_disk_are_reported_not_downloaded(tmp_path, monkeypatch, capsys):

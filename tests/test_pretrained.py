@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from models import imagenet, pretrained
+from models.vision import imagenet, pretrained
 
 pytestmark = pytest.mark.slow
 

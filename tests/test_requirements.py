@@ -2,7 +2,7 @@
 import pytest
 from packaging.requirements import Requirement
 
-from models.lessons import ROOT
+from models.core.paths import ROOT
 
 
 def requirements():

@@ -13,9 +13,18 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.guess import grade_choice, grade_number
-from models.softmax import (EXAMPLE_TEXT, MAX_CLASSES, LogitsError, cross_entropy, grade_prediction,
-                            logits_from_table, parse_logits, softmax_steps, top_classes)
+from models.core.guess import grade_choice, grade_number
+from models.foundations.softmax import (
+    EXAMPLE_TEXT,
+    MAX_CLASSES,
+    LogitsError,
+    cross_entropy,
+    grade_prediction,
+    logits_from_table,
+    parse_logits,
+    softmax_steps,
+    top_classes,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "softmax.py")
@@ -296,7 +305,7 @@ def test_app_navigates_to_the_page(monkeypatch):
 def test_page_does_not_import_tensorflow():
     code = textwrap.dedent(f"""
         import json, sys
-        import models.softmax
+        import models.foundations.softmax
         after_import = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
         from streamlit.testing.v1 import AppTest
         at = AppTest.from_file({PAGE!r}, default_timeout=60).run()

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from models import text_augmentation as eda
+from models.images import text_augmentation as eda
 
 SENTENCE = "the quick student found the difficult exercise really interesting and the quick teacher agreed"
 WORDS = eda.words_of(SENTENCE)

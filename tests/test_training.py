@@ -5,10 +5,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.datasets import make_moons, make_sine, split
-from models.mlp import build_mlp, reinitialize
-from models.training import (MAX_WORK, Trainer, apply_dropout, check_work, hash_key, make_trainer, train,
-                             train_in_chunks)
+from models.engine.mlp import build_mlp, reinitialize
+from models.engine.trainer import (
+    MAX_WORK,
+    Trainer,
+    apply_dropout,
+    check_work,
+    hash_key,
+    make_trainer,
+    train,
+    train_in_chunks,
+)
+from models.training.datasets import make_moons, make_sine, split
 
 pytestmark = pytest.mark.slow
 

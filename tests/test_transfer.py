@@ -6,11 +6,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from models import pretrained, transfer
-from models.shapes_dataset import draw_shape, make_shapes
+from models.images import transfer
+from models.vision import pretrained
+from models.vision.shapes import draw_shape, make_shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages/transfer_learning.py")

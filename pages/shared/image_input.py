@@ -4,7 +4,7 @@ import hashlib
 import streamlit as st
 from PIL import Image
 
-from models.images import ImageInputError, gallery, load_image
+from models.vision.images import ImageInputError, gallery, load_image
 
 SOURCES = ("Sample gallery", "Upload a file", "Camera")
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff"]

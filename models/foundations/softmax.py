@@ -4,7 +4,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from models.guess import GuessFeedback, grade_choice, grade_number
+from models.core.guess import GuessFeedback, grade_choice, grade_number
 
 EXAMPLE_TEXT = "cat: 1.3, dog: 5.1, bird: 2.2, fish: 0.7, frog: 1.1"
 MAX_CLASSES = 100  # keeps the table and the chart readable when someone pastes a long list

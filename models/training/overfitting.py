@@ -5,15 +5,17 @@ finished (or stopped) run into the numbers, tables and grids the page shows.
 """
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from models.datasets import DATASETS, split
-from models.mlp import ACTIVATIONS, CAPACITY_PRESETS, MAX_HIDDEN_LAYERS, MAX_UNITS, PRESET_DATA
-from models.training import MAX_EPOCHS, MAX_STEPS, MAX_WORK, OPTIMIZERS, check_work, make_trainer, training_work
+from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
+from models.engine.trainer import MAX_EPOCHS, MAX_STEPS, MAX_WORK, OPTIMIZERS, check_work, make_trainer, training_work
+from models.training.datasets import DATASETS, split
+from models.training.presets import CAPACITY_PRESETS, PRESET_DATA
 
 REGRESSION = "sine (regression)"
 PRESETS = tuple(CAPACITY_PRESETS)  # underfit, good fit, overfit

@@ -1,9 +1,9 @@
 """The lesson list: one entry per page, shared by the navigation and the home page."""
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS_FILE = ROOT / "data" / "lessons.json"
+from models.core.paths import DATA_DIR
+
+LESSONS_FILE = DATA_DIR / "lessons.json"
 
 
 def load_lessons() -> list[dict]:

@@ -10,8 +10,9 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterator
 
 import keras
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers
 
-from models.mlp import build_mlp, reinitialize
+from models.engine.mlp import build_mlp, reinitialize
 
 LOSSES = {
     "binary_crossentropy": "Binary cross-entropy",
@@ -457,7 +458,7 @@ class Trainer:
 
 
 def train_in_chunks(trainer: Trainer, *, seconds_per_chunk: float = 0.2,
-                    guard: Callable[[], ContextManager] | None = None) -> Iterator[TrainingResult]:
+                    guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[TrainingResult]:
     """Run a started trainer to the end, yielding the run so far about every `seconds_per_chunk`.
 
     `guard`, if given, is entered around each chunk (e.g. a process-wide limit on heavy work), so

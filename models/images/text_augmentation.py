@@ -4,8 +4,8 @@ After Wei & Zou (2019), "EDA: Easy Data Augmentation Techniques for Boosting Per
 Classification Tasks". They used WordNet; here a small hand-written synonym list keeps it offline.
 """
 import random
-from collections import Counter
 import re
+from collections import Counter
 
 MAX_CHARACTERS = 500
 MAX_WORDS = 80

@@ -9,9 +9,9 @@ import json
 import math
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import keras
 import numpy as np
@@ -20,10 +20,10 @@ import tensorflow as tf
 from keras import layers
 from PIL import Image
 
-from models import images
-from models.heavy_work import heavy_work
-from models.mlp import layer_seed
-from models.training import Trainer, cached_trainer
+from models.engine.heavy_work import heavy_work
+from models.engine.mlp import layer_seed
+from models.engine.trainer import Trainer, cached_trainer
+from models.vision import images
 
 MIN_CLASSES, MAX_CLASSES = 2, 5
 MIN_IMAGES_PER_CLASS = 2

@@ -1,12 +1,12 @@
 """The 1000 ImageNet class names, shipped with the app so that nothing is downloaded."""
 import functools
 import json
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-CLASS_INDEX_FILE = ROOT / "data" / "imagenet_class_index.json"
+from models.core.paths import DATA_DIR
+
+CLASS_INDEX_FILE = DATA_DIR / "imagenet_class_index.json"
 N_CLASSES = 1000
 
 

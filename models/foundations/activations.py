@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.guess import GuessFeedback, grade_number
+from models.core.guess import GuessFeedback, grade_number
 
 X_LIMIT = 100.0  # |x| and |logit| stay within this, so every curve value is an ordinary float64
 MAX_POINTS = 100_000

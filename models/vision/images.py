@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-ROOT = Path(__file__).resolve().parent.parent
-GALLERY_DIR = ROOT / "data" / "gallery"
+from models.core.paths import DATA_DIR
+
+GALLERY_DIR = DATA_DIR / "gallery"
 
 MAX_BYTES = 20 * 1024 * 1024  # keep equal to the server's upload limit
 MAX_PIXELS = 52_000_000  # 50 MP phone cameras pass; well under Pillow's 89 MP warning

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from models import images, imagenet
-from models.heavy_work import heavy_work
+from models.engine.heavy_work import heavy_work
+from models.vision import imagenet, images
 
 PREFETCH_COMMAND = "python -m models.prefetch"
 WEIGHTS_HOST = ("storage.googleapis.com", 443)

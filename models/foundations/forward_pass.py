@@ -8,12 +8,13 @@ import io
 import json
 import math
 from numbers import Real
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "data" / "presets"
+from models.core.paths import DATA_DIR
+
+PRESETS_DIR = DATA_DIR / "presets"
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
 LOSSES = ("half_sse", "mse", "binary_crossentropy", "categorical_crossentropy")
 LOSS_FORMULAS = {
@@ -260,7 +261,7 @@ def backprop_step(spec) -> dict:
 
 # ---------- the Keras routes ----------
 
-def build_network_model(spec) -> "keras.Model":
+def build_network_model(spec):
     """An uncompiled float64 Keras model holding exactly the spec's weights and biases."""
     import keras
     from keras import layers

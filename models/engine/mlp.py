@@ -9,21 +9,6 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
 MAX_UNITS = 1024
 MAX_HIDDEN_LAYERS = 8
 
-# Shared by the over/underfitting page and the benchmark: builder arguments and epochs per preset.
-CAPACITY_PRESETS = {
-    "underfit": {"label": "Underfit: no hidden layer (a straight-line boundary)",
-                 "model": {"hidden_units": ()}, "epochs": 300},
-    "good fit": {"label": "Good fit: one hidden layer of 8 neurons",
-                 "model": {"hidden_units": (8,)}, "epochs": 300},
-    "overfit": {"label": "Overfit: three hidden layers of 128 neurons",
-                "model": {"hidden_units": (128, 128, 128)}, "epochs": 300},
-}
-# Few noisy points and a large validation share, so that the overfit preset visibly memorises
-# (its validation loss bottoms out early, then climbs) while a straight line cannot fit circles.
-PRESET_DATA = {"dataset": "circles", "n_samples": 200, "noise": 0.2, "validation_fraction": 0.5,
-               "batch_size": 32, "optimizer": "adam", "learning_rate": 0.01}
-
-
 def layer_seed(seed: int, index: int) -> int:
     """The initializer / dropout seed of the index-th layer for a model seed (kept below 2**31)."""
     return (seed * 1009 + index) % (2**31 - 1)

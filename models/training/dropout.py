@@ -4,17 +4,27 @@ Builds on the training engine (models/training.py): the masks shown are the ones
 """
 import contextlib
 import math
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterator
 
 import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from models.datasets import CLASSIFICATION_DATASETS, DATASETS, MAX_SAMPLES, split
-from models.training import (MAX_STEPS, MAX_WORK, Trainer, TrainingResult, apply_dropout, check_work, hash_key,
-                             make_trainer, training_work)
+from models.engine.trainer import (
+    MAX_STEPS,
+    MAX_WORK,
+    Trainer,
+    TrainingResult,
+    apply_dropout,
+    check_work,
+    hash_key,
+    make_trainer,
+    training_work,
+)
+from models.training.datasets import CLASSIFICATION_DATASETS, DATASETS, MAX_SAMPLES, split
 
 WITHOUT, WITH = "without dropout", "with dropout"
 RUNS = (WITHOUT, WITH)
@@ -172,7 +182,8 @@ def chunk_epochs(epochs: int, per_epoch: float, *, seconds_per_chunk: float = 0.
 
 
 def train_side_by_side(trainers: dict[str, Trainer], *, seconds_per_chunk: float = 0.15,
-                       guard: Callable[[], ContextManager] | None = None) -> Iterator[dict[str, TrainingResult]]:
+                       guard: Callable[[], AbstractContextManager] | None = None,
+                       ) -> Iterator[dict[str, TrainingResult]]:
     """Alternate chunks of the started runs; after each chunk yield every run's latest result.
 
     `guard` (e.g. the process-wide heavy-work limit) is held for one chunk at a time.
@@ -203,7 +214,7 @@ def curves(results: dict[str, TrainingResult]) -> pd.DataFrame:
 
 
 def gap_table(results: dict[str, TrainingResult]) -> pd.DataFrame:
-    """Per run: the last epoch's losses and gap (validation - training); the lowest validation loss and the gap there."""
+    """Per run: the last epoch's losses and gap (validation - training); the lowest validation loss and its gap."""
     rows = []
     for run, result in results.items():
         h = result.history

@@ -1,0 +1,44 @@
+"""The predict-first gate and its verdict box, and student text shown as text: one of each for every page."""
+import string
+
+import streamlit as st
+
+from models.core.guess import GuessFeedback
+
+VERDICT_BOX = {"spot on": st.success, "close": st.info, "off": st.warning}
+_ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
+
+
+def plain(text) -> str:
+    """Student text for a Markdown slot (boxes, labels, captions): every Markdown, LaTeX and link character escaped."""
+    return str(text).translate(_ESCAPED)
+
+
+def show_verdict(feedback: GuessFeedback, detail: str = "") -> None:
+    """The coloured box of one graded guess: green spot on, blue close, amber off; the text shows as typed."""
+    VERDICT_BOX[feedback.verdict](plain(feedback.message) + (" " + detail if detail else ""))
+
+
+class RevealGate:
+    """Predict first: the answer stays hidden until the student locks in a guess for exactly this question.
+
+    `signature` identifies the question (the inputs the answer depends on): a new question hides the answer
+    again. State lives in this student's session under `<key>_revealed_for` and `<key>_feedback`.
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def revealed(self, signature) -> bool:
+        return signature is not None and st.session_state.get(f"{self.key}_revealed_for") == signature
+
+    def reveal(self, signature, feedback) -> None:
+        st.session_state[f"{self.key}_revealed_for"] = signature
+        st.session_state[f"{self.key}_feedback"] = feedback
+
+    def feedback(self):
+        return st.session_state.get(f"{self.key}_feedback")
+
+    def hide(self) -> None:
+        st.session_state.pop(f"{self.key}_revealed_for", None)
+        st.session_state.pop(f"{self.key}_feedback", None)
