@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.images import transfer
+from models.images import transfer_run as tr
 from models.vision import pretrained
 from models.vision.shapes import draw_shape, make_shapes
 
@@ -16,14 +17,24 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages/transfer_learning.py")
 
 
+def seeded(model, seed: int = 0):
+    """Give the shared random-weights model seeded kernels (Keras' own Glorot-uniform, one seed per weight), so
+    no result here depends on an unseeded draw. Biases and BatchNorm start as constants already.
+    VGG16's classifier (fc1, fc2, predictions) is never used by transfer learning and is left alone."""
+    for index, weight in enumerate(model.weights):
+        if weight.path.endswith("kernel") and not weight.path.startswith(("fc1", "fc2", "predictions")):
+            weight.assign(keras.initializers.GlorotUniform(seed=seed + index)(weight.shape))
+    return model
+
+
 @pytest.fixture(scope="module")
 def mobilenet():
-    return pretrained.load_model("mobilenet_v2", weights=None)
+    return seeded(pretrained.load_model("mobilenet_v2", weights=None))
 
 
 @pytest.fixture(scope="module")
 def vgg():
-    return pretrained.load_model("vgg16", weights=None)
+    return seeded(pretrained.load_model("vgg16", weights=None))
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +200,7 @@ def test_head_training_reduces_loss_and_leaves_the_base_unchanged(vgg, shapes):
     extractor = transfer.feature_extractor(vgg, "vgg16", input_size=128)
     features, _ = transfer.cached_features([transfer.FeatureRequest(transfer.image_digest(p), p) for p in pictures],
                                            extractor, model_key=("vgg16", "random"), input_size=128, default_store={})
-    train, val = transfer.split_indices(labels, validation_fraction=0.25, seed=0)
+    train, val = tr.split_indices(labels, validation_fraction=0.25, seed=0)
     trainer = transfer.head_trainer(n_features=512, n_classes=3, units=64, dropout_rate=0.0, n_train=len(train),
                                     n_val=len(val))
     trainer.start(features[train], labels[train], features[val], labels[val], epochs=150, learning_rate=1e-2, seed=0)
@@ -255,16 +266,16 @@ def test_vgg_export_without_fine_tuning_reloads_with_the_same_probabilities(vgg,
 def test_confusion_matrix_equals_a_hand_count():
     y_true = [0, 0, 0, 1, 1, 2, 2, 2, 2]
     y_pred = [0, 1, 0, 1, 1, 2, 0, 2, 1]
-    counts = transfer.confusion_matrix(y_true, y_pred, 3)
+    counts = tr.confusion_matrix(y_true, y_pred, 3)
     assert counts.tolist() == [[2, 1, 0], [0, 2, 0], [1, 1, 2]]
-    table = transfer.per_class_table(counts, ["a", "b", "c"])
+    table = tr.per_class_table(counts, ["a", "b", "c"])
     assert table["accuracy"].tolist() == pytest.approx([2 / 3, 1.0, 0.5])
     assert table["pictures"].tolist() == [3, 2, 4]
 
 
 def test_split_keeps_every_class_on_both_sides():
     labels = np.array([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2])
-    train, val = transfer.split_indices(labels, validation_fraction=0.25, seed=0)
+    train, val = tr.split_indices(labels, validation_fraction=0.25, seed=0)
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(13))
     assert [int(np.sum(labels[val] == c)) for c in range(3)] == [1, 2, 1]
     assert set(labels[train]) == {0, 1, 2}
@@ -280,7 +291,7 @@ def test_split_keeps_every_class_on_both_sides():
 ])
 def test_bad_classes_get_clear_messages(names, counts, message):
     with pytest.raises(ValueError, match=message):
-        transfer.check_classes(names, counts)
+        tr.check_classes(names, counts)
 
 
 # --- The page ---
@@ -318,8 +329,8 @@ def test_page_trains_on_the_built_in_shapes_in_random_mode(mobilenet):
     at.button(key="transfer_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     run = at.session_state["transfer_run"]
-    assert metrics["Head (trainable)"] == f"{run['head'].count_params():,}" == f"{1280 * 64 + 64 + 64 * 3 + 3:,}"
-    assert len(run["history"]) == 3
+    assert metrics["Head (trainable)"] == f"{run.head.count_params():,}" == f"{1280 * 64 + 64 + 64 * 3 + 3:,}"
+    assert len(run.history) == 3
     charts = [c.proto.spec for c in at.get("vega_lite_chart")]
     titles = " ".join(charts)
     assert '"loss"' in titles and '"accuracy"' in titles and "Confusion matrix" in titles
@@ -327,7 +338,7 @@ def test_page_trains_on_the_built_in_shapes_in_random_mode(mobilenet):
     assert "Class probabilities" in titles
     # The confusion matrix on the page equals a hand count of the stored validation predictions.
     hand = np.zeros((3, 3), int)
-    for true, predicted in zip(run["y_val"], run["probabilities"].argmax(1)):
+    for true, predicted in zip(run.y_val, run.probabilities.argmax(1)):
         hand[true, predicted] += 1
     table = at.dataframe[0].value
     assert table["pictures"].tolist() == hand.sum(1).tolist()
@@ -347,7 +358,7 @@ def test_page_fine_tunes_in_random_mode(mobilenet):
     at.button(key="transfer_ft").click().run()
     assert not at.exception, [e.value for e in at.exception]
     run = at.session_state["transfer_run"]
-    assert run["tail"] is not None and len(run["fine_tune"]) == 1
+    assert run.tail is not None and len(run.fine_tune) == 1
     assert any("fine-tuned block" in box.value for box in [*at.success, *at.info, *at.warning])
 
 
@@ -359,7 +370,7 @@ def test_page_with_vgg16_random_weights(vgg):
     assert not at.exception, [e.value for e in at.exception]
     metrics = parameter_table(at)
     assert metrics["Frozen base (shared, never trained)"] == "14,714,688"
-    assert metrics["Head (trainable)"] == f"{at.session_state['transfer_run']['head'].count_params():,}"
+    assert metrics["Head (trainable)"] == f"{at.session_state['transfer_run'].head.count_params():,}"
 
 
 def test_own_pictures_bad_input_gives_messages(mobilenet):
@@ -384,7 +395,7 @@ def test_own_pictures_bad_input_gives_messages(mobilenet):
     at.slider(key="transfer_epochs").set_value(2)
     at.button(key="transfer_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.session_state["transfer_run"]["names"] == ["Class 1", "squares"]
+    assert at.session_state["transfer_run"].names == ["Class 1", "squares"]
 
 
 def test_page_offline_explains_the_missing_weights(tmp_path, monkeypatch):

@@ -4,7 +4,6 @@ The base is never copied: feature extractors are views that call the layers of t
 from `pretrained.load_model`. Fine-tuning trains a per-session copy of the last block only.
 """
 import hashlib
-import io
 import json
 import math
 import tempfile
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 from keras import layers
 from PIL import Image
@@ -138,8 +136,7 @@ def feature_extractor(model, model_name: str, *, input_size: int, stage: str = "
 def base_parameter_count(model, model_name: str, input_size: int) -> int:
     """Weights in the frozen base (the preprocess layer's fixed 12 numbers are not counted)."""
     view = feature_extractor(model, model_name, input_size=input_size)
-    return int(sum(int(np.prod(w.shape)) for layer in view.layers if layer.name != "preprocess"
-                   for w in layer.weights))
+    return sum(layer.count_params() for layer in view.layers if layer.name != "preprocess" and layer.weights)
 
 
 def tail_parameter_count(model, model_name: str) -> int:
@@ -291,73 +288,7 @@ def _put(store: dict, key, value) -> None:
         store.pop(next(iter(store)), None)
 
 
-# --- Classes and splits ---
-
-def check_classes(names: list[str], counts: list[int]) -> list[str]:
-    """Raise ValueError with a student-readable message if the classes cannot be trained; return clean names."""
-    if not MIN_CLASSES <= len(names) <= MAX_CLASSES:
-        raise ValueError(f"Make between {MIN_CLASSES} and {MAX_CLASSES} classes; there are {len(names)}.")
-    clean = [str(name).strip() for name in names]
-    for number, name in enumerate(clean, start=1):
-        if not name:
-            raise ValueError(f"Class {number} has no name. Give every class a name.")
-        if len(name) > 40:
-            raise ValueError(f"Class {number}'s name is {len(name)} characters long; use at most 40.")
-    seen = {}
-    for number, name in enumerate(clean, start=1):
-        if name.casefold() in seen:
-            raise ValueError(f"Classes {seen[name.casefold()]} and {number} are both called “{name}”. "
-                             "Every class needs its own name.")
-        seen[name.casefold()] = number
-    for name, count in zip(clean, counts):
-        if count < MIN_IMAGES_PER_CLASS:
-            raise ValueError(f"“{name}” has {count} picture{'s' if count != 1 else ''}; every class needs at "
-                             f"least {MIN_IMAGES_PER_CLASS} (one to learn from and one to check on).")
-        if count > MAX_IMAGES_PER_CLASS:
-            raise ValueError(f"“{name}” has {count} pictures; use at most {MAX_IMAGES_PER_CLASS} per class "
-                             "so that everyone's training stays quick.")
-    return clean
-
-
-def split_indices(labels, *, validation_fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A stratified split: each class keeps at least one training and one validation picture."""
-    labels = np.asarray(labels)
-    if not 0 < validation_fraction < 1:
-        raise ValueError(f"The validation share must be between 0 and 1; got {validation_fraction!r}.")
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        if len(members) < 2:
-            raise ValueError(f"Class {label} has {len(members)} picture; every class needs at least 2.")
-        n_val = min(len(members) - 1, max(1, round(validation_fraction * len(members))))
-        val.extend(members[:n_val])
-        train.extend(members[n_val:])
-    return np.sort(np.array(train)), np.sort(np.array(val))
-
-
-# --- Results ---
-
-def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """counts[i, j] = how many pictures of true class i were predicted as class j."""
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
-    return counts
-
-
-def per_class_table(counts: np.ndarray, class_names: list[str]) -> pd.DataFrame:
-    """Per-class validation results: pictures, correct, and accuracy (the matrix's diagonal over its rows)."""
-    totals = counts.sum(axis=1)
-    correct = np.diag(counts)
-    accuracy = np.divide(correct, totals, out=np.full(len(totals), np.nan), where=totals > 0)
-    return pd.DataFrame({"class": class_names, "pictures": totals, "correct": correct, "accuracy": accuracy})
-
-
-def confusion_frame(counts: np.ndarray, class_names: list[str]) -> pd.DataFrame:
-    """The matrix in long form (true class, predicted class, count) for a heatmap."""
-    return pd.DataFrame([{"true class": class_names[i], "predicted class": class_names[j], "count": int(counts[i, j])}
-                         for i in range(len(class_names)) for j in range(len(class_names))])
-
+# --- Inference ---
 
 def head_probabilities(head: keras.Model, features: np.ndarray, tail: list | None = None) -> np.ndarray:
     """Class probabilities at inference time from pooled features, or from cut maps through a tuned tail."""
@@ -453,8 +384,3 @@ def classes_json(class_names: list[str], *, model_name: str, input_size: int) ->
                        "input": f"RGB pictures of {input_size}x{input_size} pixels, values 0 to 255 "
                                 "(centre-cropped; the model does its own preprocessing)"}, indent=2)
 
-
-def png_bytes(picture: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, "PNG")
-    return buffer.getvalue()
