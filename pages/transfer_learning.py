@@ -10,7 +10,6 @@ from models.vision.shapes import MAX_PER_CLASS, SHAPES, draw_shape
 from pages.shared.charts import curve_chart, long_curves
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, plain, show_verdict
-from pages.shared.image_input import UPLOAD_TYPES
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()
@@ -131,8 +130,7 @@ def own_pictures() -> tr.Collection:
     for c, column in enumerate(columns):
         names.append(column.text_input("Class name", f"Class {c + 1}", key=f"transfer_name_{c}",
                                        max_chars=tr.MAX_NAME_LENGTH))
-        files = column.file_uploader("Pictures", type=UPLOAD_TYPES, accept_multiple_files=True,
-                                     key=f"transfer_files_{c}")
+        files = column.file_uploader("Pictures", accept_multiple_files=True, key=f"transfer_files_{c}")
         uploads += [tr.Upload(c, f.name, f.getvalue()) for f in files or []]
         uploads += [tr.Upload(c, f"camera photo {i + 1}", b) for i, b in enumerate(camera.get(c, []))]
     collection = tr.collect_uploads(names, uploads, state.setdefault("transfer_decoded", {}))
@@ -208,7 +206,7 @@ def show_results(run: tr.TransferRun, *, redraw: bool) -> None:
 def confusion_chart(counts, names: list[str]) -> alt.LayerChart:
     """One square cell per pair of classes, sized by their number, with every count written in its cell."""
     axis = {"labelLimit": 150, "labelFontSize": 12, "titleFontSize": 13}
-    chart = alt.Chart(tr.confusion_frame(counts, names), title="Confusion matrix (validation)").encode(
+    chart = alt.Chart(tr.confusion_frame(counts, names)).encode(
         x=alt.X("predicted class:N", sort=names, axis=alt.Axis(labelAngle=-35, orient="top", **axis)),
         y=alt.Y("true class:N", sort=names, axis=alt.Axis(**axis)), tooltip=["true class", "predicted class", "count"])
     heat = chart.mark_rect(stroke="white").encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"),
@@ -216,7 +214,8 @@ def confusion_chart(counts, names: list[str]) -> alt.LayerChart:
     text = chart.mark_text(fontSize=18, fontWeight="bold").encode(text="count:Q", color=alt.condition(
         alt.datum.count > counts.max() / 2, alt.value("white"), alt.value("black")))
     step = 72 if len(names) <= 3 else 56
-    return alt.layer(heat, text).properties(width=alt.Step(step), height=alt.Step(step))
+    return alt.layer(heat, text, title="Confusion matrix (validation)").properties(width=alt.Step(step),
+                                                                                  height=alt.Step(step))
 
 
 def show_new_picture(run: tr.TransferRun) -> None:
@@ -230,7 +229,7 @@ def show_new_picture(run: tr.TransferRun) -> None:
         picture = draw_shape(shape, seed=int(right.number_input("Picture seed", 0, 10_000, 999,
                                                                 key="transfer_try_seed")))
     else:
-        file = (st.file_uploader("A picture", type=UPLOAD_TYPES, key="transfer_try_upload") if how == "Upload"
+        file = (st.file_uploader("A picture", key="transfer_try_upload") if how == "Upload"
                 else st.camera_input("Take a photo", key="transfer_try_camera"))
         if file is not None:
             picture, problem = tr.decode(file.getvalue(), state.setdefault("transfer_decoded", {}))
