@@ -8,6 +8,7 @@ import tensorflow as tf
 from models.engine.mlp import build_mlp, reinitialize
 from models.engine.trainer import (
     MAX_WORK,
+    REGRESSION_LOSSES,
     Trainer,
     apply_dropout,
     check_work,
@@ -43,7 +44,8 @@ def run(model_kwargs, data, *, epochs=20, learning_rate=0.05, seed=0, **settings
 # --- Two routes to the same curves: the engine against model.fit ---
 
 @pytest.mark.parametrize("case", ["binary + L2, full batch", "binary, unshuffled mini-batches with a short last one",
-                                  "categorical, full batch", "mse, full batch"])
+                                  "categorical, full batch", "mse, full batch", "mae, full batch",
+                                  "huber, full batch", "huber delta 0.05, unshuffled mini-batches"])
 def test_curves_match_model_fit(case):
     if case.startswith("binary"):
         model_kwargs, loss, data = {"hidden_units": (8,), "l2": 0.01 if "L2" in case else 0.0}, \
@@ -53,15 +55,17 @@ def test_curves_match_model_fit(case):
             "categorical_crossentropy", moons()
     else:
         model_kwargs, loss, data = {"input_dim": 1, "hidden_units": (8,), "activation": "tanh",
-                                    "output_activation": "linear"}, "mse", sine()
+                                    "output_activation": "linear"}, case.split(",")[0].split()[0], sine()
+    delta = 0.05 if "delta 0.05" in case else 1.0
     x, y, xv, yv = data
     batch_size = 16 if "mini-batches" in case else len(x)  # 40 points: batches of 16, 16 and 8
     trainer, result = run({**model_kwargs, "seed": 3}, data, epochs=12, learning_rate=0.1, seed=3,
-                          loss=loss, optimizer="sgd", batch_size=batch_size, shuffle=False)
+                          loss=loss, optimizer="sgd", batch_size=batch_size, shuffle=False, huber_delta=delta)
 
     reference = build_mlp(**model_kwargs, seed=3)
-    reference.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss,
-                      metrics=["accuracy"] if loss != "mse" else None)
+    keras_loss = {"mae": keras.losses.MeanAbsoluteError(), "huber": keras.losses.Huber(delta=delta)}.get(loss, loss)
+    reference.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras_loss,
+                      metrics=["accuracy"] if loss not in REGRESSION_LOSSES else None)
     if loss == "categorical_crossentropy":
         y, yv = np.eye(2)[y], np.eye(2)[yv]
     fit = reference.fit(x, y, batch_size=batch_size, epochs=12, validation_data=(xv, yv), shuffle=False,
@@ -70,6 +74,27 @@ def test_curves_match_model_fit(case):
         np.testing.assert_allclose(result.history[column], fit[column], rtol=1e-4, atol=1e-5, err_msg=column)
     for ours, theirs in zip(trainer.model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss, delta", [("mse", 1.0), ("mae", 1.0), ("huber", 1.0), ("huber", 0.1)])
+def test_regression_losses_match_hand_formulas(loss, delta):
+    x, y, xv, yv = data = sine()
+    trainer, result = run({"input_dim": 1, "hidden_units": (8,), "activation": "tanh", "output_activation": "linear"},
+                          data, epochs=3, loss=loss, huber_delta=delta)
+    error = trainer.predict(xv)[:, 0] - yv
+    small = np.abs(error) <= delta
+    hand = {"mse": np.mean(error**2), "mae": np.mean(np.abs(error)),
+            "huber": np.mean(np.where(small, 0.5 * error**2, delta * (np.abs(error) - 0.5 * delta)))}[loss]
+    assert result.history["val_loss"].iloc[-1] == pytest.approx(hand, rel=1e-5)
+    assert "accuracy" not in result.history.columns
+    if loss == "huber" and delta == 0.1:
+        assert 0 < small.sum() < len(error)  # both branches of the formula are exercised
+
+
+def test_huber_delta_must_be_positive():
+    with pytest.raises(ValueError, match="Huber delta must be a number above 0"):
+        Trainer(build_mlp(input_dim=1, output_activation="linear"), loss="huber", n_train=10, n_val=10,
+                huber_delta=0)
 
 
 # --- Dropout ---

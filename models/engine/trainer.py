@@ -20,13 +20,17 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers
 
+from models.core.numbers import check_number
 from models.engine.mlp import build_mlp, reinitialize
 
 LOSSES = {
     "binary_crossentropy": "Binary cross-entropy",
     "categorical_crossentropy": "Categorical cross-entropy",
     "mse": "Mean squared error",
+    "mae": "Mean absolute error",
+    "huber": "Huber",
 }
+REGRESSION_LOSSES = ("mse", "mae", "huber")  # no accuracy curve for these
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
 MAX_WORK = 10**10  # epochs x points x parameters per click: about 2 s of this 2-core machine
 MAX_STEPS = 250_000  # optimizer steps per click (tiny batches cost time per step, whatever the size)
@@ -120,13 +124,17 @@ def _make_optimizer(name: str, learning_rate: float, momentum: float):
     raise ValueError(f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.")
 
 
-def _make_loss(name: str, reduction="sum_over_batch_size"):
+def _make_loss(name: str, reduction="sum_over_batch_size", huber_delta: float = 1.0):
     if name == "binary_crossentropy":
         return keras.losses.BinaryCrossentropy(reduction=reduction)
     if name == "categorical_crossentropy":
         return keras.losses.CategoricalCrossentropy(reduction=reduction)
     if name == "mse":
         return keras.losses.MeanSquaredError(reduction=reduction)
+    if name == "mae":
+        return keras.losses.MeanAbsoluteError(reduction=reduction)
+    if name == "huber":
+        return keras.losses.Huber(delta=huber_delta, reduction=reduction)
     raise ValueError(f"Unknown loss {name!r}; choose one of {', '.join(LOSSES)}.")
 
 
@@ -154,8 +162,9 @@ class Trainer:
     """
 
     def __init__(self, model: keras.Model, *, loss="binary_crossentropy", optimizer="adam", batch_size=32,
-                 n_train: int, n_val: int, shuffle=True, momentum=0.9, xla=True):
+                 n_train: int, n_val: int, shuffle=True, momentum=0.9, huber_delta=1.0, xla=True):
         self.model = model
+        self.huber_delta = check_number(huber_delta, "The Huber delta", low=0, low_open=True)
         self.shuffle = bool(shuffle)
         self.loss_name, self.optimizer_name = loss, optimizer
         self.n_train = _check_int("The number of training points", n_train, 2)
@@ -170,8 +179,8 @@ class Trainer:
         self.input_dim = int(model.inputs[0].shape[-1])
         self.output_units = int(model.outputs[0].shape[-1])
         self._check_loss_fits_model(self._layers[-1])
-        self._loss = _make_loss(loss)
-        self._per_point_loss = _make_loss(loss, reduction=None)
+        self._loss = _make_loss(loss, huber_delta=self.huber_delta)
+        self._per_point_loss = _make_loss(loss, reduction=None, huber_delta=self.huber_delta)
         self.optimizer = _make_optimizer(optimizer, 0.01, momentum)
         self._variables = list(model.trainable_variables)
         self.optimizer.build(self._variables)
@@ -231,7 +240,8 @@ class Trainer:
         """Reset to `seed` and get ready to train on these arrays for `epochs` epochs.
 
         Labels: 0/1 for binary cross-entropy, class numbers 0..k-1 (or one-hot rows) for categorical
-        cross-entropy, target values for MSE. `patience` turns on early stopping on the validation loss.
+        cross-entropy, target values for the regression losses (MSE, MAE, Huber). `patience` turns on
+        early stopping on the validation loss.
         """
         epochs = _check_int("The number of epochs", epochs, 1, MAX_EPOCHS)
         if not (isinstance(learning_rate, (int, float, np.floating)) and math.isfinite(learning_rate)
@@ -330,7 +340,7 @@ class Trainer:
     def _result(self) -> TrainingResult:
         rows = np.concatenate(self._rows) if self._rows else np.zeros((0, 4), np.float32)
         history = pd.DataFrame({"epoch": np.arange(1, len(rows) + 1), "loss": rows[:, 0], "val_loss": rows[:, 2]})
-        if self.loss_name != "mse":
+        if self.loss_name not in REGRESSION_LOSSES:
             history["accuracy"], history["val_accuracy"] = rows[:, 1], rows[:, 3]
         best_epoch = int(self._best_epoch.numpy()) or None
         best_val = float(self._best_val.numpy()) if best_epoch else None
@@ -494,7 +504,8 @@ def prime() -> float:
 
 
 def make_trainer(model_kwargs: dict, *, loss="binary_crossentropy", optimizer="adam", batch_size=32,
-                 n_train: int, n_val: int, cache: dict | None = None, max_cached: int = 4) -> Trainer:
+                 n_train: int, n_val: int, huber_delta=1.0, cache: dict | None = None,
+                 max_cached: int = 4) -> Trainer:
     """A trainer for `build_mlp(**model_kwargs)`, taken from `cache` when one with these settings exists.
 
     Keep `cache` per student session (e.g. a dict in session state): trainers hold variables.
@@ -502,9 +513,10 @@ def make_trainer(model_kwargs: dict, *, loss="binary_crossentropy", optimizer="a
     settings = {k: v for k, v in model_kwargs.items() if k != "seed"}
     key = (tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set, range)) else v)
                         for k, v in settings.items())),
-           loss, optimizer, batch_size, n_train, n_val)
+           loss, optimizer, batch_size, n_train, n_val, huber_delta)
     return cached_trainer(cache, key, lambda: Trainer(build_mlp(**model_kwargs), loss=loss, optimizer=optimizer,
-                                                      batch_size=batch_size, n_train=n_train, n_val=n_val),
+                                                      batch_size=batch_size, n_train=n_train, n_val=n_val,
+                                                      huber_delta=huber_delta),
                           max_cached=max_cached)
 
 
@@ -522,10 +534,14 @@ def cached_trainer(cache: dict | None, key, build: Callable[[], "Trainer"], *, m
 
 
 def train(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: int, learning_rate: float,
-          loss="binary_crossentropy", optimizer="adam", batch_size=32, seed=0, patience=None) -> TrainingResult:
-    """Train `model` in one go (its weights are first reset to `seed`) and return the whole run."""
+          loss="binary_crossentropy", optimizer="adam", batch_size=32, seed=0, patience=None,
+          huber_delta=1.0) -> TrainingResult:
+    """Train `model` in one go (its weights are first reset to `seed`) and return the whole run.
+
+    Used by tests and benchmarks; pages keep a `Trainer` per session instead.
+    """
     trainer = Trainer(model, loss=loss, optimizer=optimizer, batch_size=batch_size,
-                      n_train=len(x_train), n_val=len(x_val))
+                      n_train=len(x_train), n_val=len(x_val), huber_delta=huber_delta)
     trainer.start(x_train, y_train, x_val, y_val, epochs=epochs, learning_rate=learning_rate, seed=seed,
                   patience=patience)
     return trainer.run()
