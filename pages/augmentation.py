@@ -10,6 +10,8 @@ from models.engine.heavy_work import heavy_work
 from models.images import augmentation as aug
 from models.images import text_augmentation as eda
 from models.vision.images import center_crop_resize, to_array
+from pages.shared.errors import show_unexpected
+from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.image_input import SOURCES, pick_image
 from pages.shared.navigation import ensure_app_navigation
 
@@ -17,7 +19,7 @@ ensure_app_navigation()
 
 GRIDS = {"3 × 3": 3, "4 × 4": 4, "5 × 5": 5}
 MAX_SEED = 2**31 - 100
-VERDICT_BOX = {"spot on": st.success, "off": st.warning}
+QUIZ = RevealGate("augmentation_quiz")
 
 
 def next_seed() -> None:
@@ -69,7 +71,8 @@ with text_tab:
         "small changes (α around 0.1) worked well. It can change the label too: delete *not* from "
         "*not good* and a review's sentiment flips."
     )
-    sentence = st.text_area("Your sentence", value=eda.EXAMPLE_SENTENCE, max_chars=2000, key="augmentation_text")
+    sentence = st.text_area("Your sentence", value=eda.EXAMPLE_SENTENCE, max_chars=eda.MAX_CHARACTERS,
+                            key="augmentation_text")
     left, right = st.columns(2)
     alpha = left.slider("α: share of words to change", 0.05, 0.5, 0.1, 0.05, key="augmentation_text_alpha")
     text_seed = right.number_input("Seed", 0, MAX_SEED, 0, 1, key="augmentation_text_seed")
@@ -85,6 +88,7 @@ with text_tab:
         st.caption(f"{len(words)} words, so n = max(1, ⌊{alpha:g} × {len(words)}⌋) = "
                    f"{eda.changes_count(len(words), alpha)}. Words with synonyms in the built-in list: "
                    + (", ".join(known) if known else "none, so SR and RI leave this sentence unchanged") + ".")
+        # words_of keeps only letters, digits and apostrophes, so no cell can hold Markdown or LaTeX.
         st.table(pd.DataFrame({"method": [eda.METHODS[m] for m in results],
                                "augmented sentence": list(results.values()),
                                "what changed": [eda.change_summary(sentence, results[m], m) for m in results]})
@@ -114,11 +118,9 @@ with picture_tab:
         guess = st.radio("Your guess", quiz.options, index=None, key="augmentation_quiz_guess")
         if st.button("Lock in my guess and reveal", type="primary", key="augmentation_quiz_reveal",
                      disabled=guess is None):
-            st.session_state["augmentation_quiz_answer"] = (sample, guess)
-        answered = st.session_state.get("augmentation_quiz_answer")
-        if answered and answered[0] == sample:
-            feedback = grade_choice(answered[1], quiz.answer)
-            VERDICT_BOX[feedback.verdict](feedback.message)
+            QUIZ.reveal(sample, grade_choice(guess, quiz.answer))
+        if QUIZ.revealed(sample):
+            show_verdict(QUIZ.feedback())
             st.markdown(f"{quiz.explanation} Switch that layer on in step 3 and press **New samples** to see it.")
 
     st.header("3 · Choose the layers")
@@ -157,8 +159,8 @@ with picture_tab:
             with st.spinner("Augmenting…"), heavy_work():
                 samples = aug.augment_copies(pixels, settings, int(seed), side * side, fill_mode=fill_mode)
                 passed = aug.inference_pass(pixels, settings, int(seed), fill_mode=fill_mode)
-        except Exception as error:  # a layer refusing a setting must not show a traceback
-            st.error(f"Keras could not apply these settings: {error}", icon=":material/error:")
+        except Exception as error:  # noqa: BLE001 - a layer refusing a setting must not show a traceback
+            show_unexpected(error, "Augmenting with these settings")
             st.stop()
         cached = (signature, aug.tile_grid(samples, side), samples.shape, passed)
         st.session_state["augmentation_result"] = cached

@@ -1,8 +1,11 @@
 """Image augmentation: the pipeline against Keras layers called directly and hand arithmetic, the snippet, the page."""
+import io
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from models.images import augmentation as aug
@@ -314,7 +317,76 @@ def test_page_text_augmentation_equals_the_library_and_rejects_bad_text():
         assert table.loc[label, "what changed"] == eda.change_summary(sentence, direct, method)
     at.text_area(key="augmentation_text").input("   ").run()
     assert any("at least one word" in e.value for e in at.error) and not at.table
-    at.text_area(key="augmentation_text").input("word " * 120).run()
-    assert any("600 characters; please keep it to 500" in e.value for e in at.error)
+    # The box itself stops at 500 characters (issue 8, case 11), so the page can no longer be handed 600:
+    # the length check is the library's, and the page shows what the box kept.
+    at.text_area(key="augmentation_text").set_value("word " * 120).run()
+    assert len(at.text_area(key="augmentation_text").value) == eda.MAX_CHARACTERS
+    with pytest.raises(ValueError) as refused:
+        eda.words_of("word " * 120)
+    assert "600 characters; please keep it to 500" in str(refused.value)
     at.text_area(key="augmentation_text").input("a " * 90).run()
     assert any("90 words; please keep it to 80" in e.value for e in at.error) and not at.exception
+
+
+@pytest.mark.slow
+def test_the_text_box_limit_and_the_check_agree():
+    """Issue 8, case 11: the box stops at the limit the check names, so it never takes text it then refuses."""
+    at = page()
+    box = at.text_area(key="augmentation_text")
+    assert box.max_chars == eda.MAX_CHARACTERS == 500
+    box.input("a" * 501).run()  # AppTest refuses what the browser's box refuses
+    assert at.text_area(key="augmentation_text").value == eda.EXAMPLE_SENTENCE
+    at.text_area(key="augmentation_text").input(("interesting " * 42)[:500]).run()
+    assert not at.error and at.table  # exactly 500 characters (42 words) fit both the box and the check
+
+
+def png(colour=(200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.slow
+def test_a_refused_file_after_a_good_picture_clears_the_grid_and_names_the_file():
+    """Issue 8, case 10 on this page: the uploader takes any file; the page says which one it refused."""
+    at = page()
+    at.segmented_control(key="augmentation_source").set_value("Upload a file").run()
+    assert list(at.file_uploader(key="augmentation_upload").proto.type) == []
+    at.file_uploader(key="augmentation_upload").set_value(("red.png", png(), "image/png")).run()
+    assert at.image and at.code and not at.error
+    svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>'
+    at.file_uploader(key="augmentation_upload").set_value(("logo.svg", svg, "image/svg+xml")).run()
+    assert not at.exception
+    with pytest.raises(ImageInputError) as expected:
+        load_image(svg)
+    assert [e.value for e in at.error] == [str(expected.value)]
+    assert not at.image and not at.code  # no grid of the earlier picture
+    assert any(c.value.startswith("Refused: “logo\\.svg”.") for c in at.caption)
+
+
+@pytest.mark.slow
+def test_student_text_shows_as_text():
+    """Issue 8, case 8: Markdown and LaTeX typed as a sentence or in a file name do not render."""
+    at = page()
+    at.text_area(key="augmentation_text").input("**bold** $x^2$ [link](http://example.org) <b>happy</b> dog").run()
+    assert not at.exception and not at.error
+    table = at.table[0].value
+    cells = " ".join(table["augmented sentence"]) + " ".join(table["what changed"])
+    assert not re.search(r"[*$\[\]()<>`_\\]", cells)  # the table's cells are Markdown: nothing active in them
+    at.segmented_control(key="augmentation_source").set_value("Upload a file").run()
+    at.file_uploader(key="augmentation_upload").set_value(("*my* $cat$.png", png(), "image/png")).run()
+    caption = next(c for c in at.image[0].captions if "centre-cropped" in c)
+    assert caption.startswith("your picture “\\*my\\* \\$cat\\$\\.png”")
+
+
+@pytest.mark.slow
+def test_a_failing_layer_is_reported_not_raised(monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("this layer refused")
+
+    monkeypatch.setattr(aug, "augment_copies", broken)
+    at = page()
+    assert not at.exception
+    message = next(e.value for e in at.error)
+    assert message.startswith("Augmenting with these settings stopped with an unexpected error: this layer refused")
+    assert "this layer refused" in caplog.text and not at.code

@@ -1,6 +1,7 @@
 """The classify page against direct library calls: offline message, random-weights pipeline, bad uploads."""
 import io
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from models.core import guess
-from models.vision import imagenet, pretrained
+from models.vision import gradcam, imagenet, pretrained
 from models.vision.images import ImageInputError, load_image
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "classify.py")
 pytestmark = pytest.mark.slow
+MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def photo_bytes(size=(480, 320)) -> bytes:
@@ -59,10 +61,16 @@ def page_with_upload(data: bytes, name: str, *, model_name: str | None = None) -
     return at.run()
 
 
+def rendered(markdown: str) -> str:
+    """Markdown text as the student reads it: the backslash escapes that keep student text literal removed."""
+    return MARKDOWN_ESCAPE.sub(r"\1", str(markdown))
+
+
 def text_of(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.error] + [e.value for e in at.warning]
     parts += [e.value for e in at.caption] + [e.value for e in at.code] + [e.value for e in at.info]
-    return "\n".join(str(p) for p in parts)
+    parts += [e.value for e in at.success]
+    return "\n".join(rendered(p) for p in parts)
 
 
 def chart_table(at: AppTest):
@@ -191,3 +199,108 @@ def test_imagenet_labels_on_the_page_are_unique_and_in_keras_order():
     assert len(set(labels)) == imagenet.N_CLASSES
     assert labels[0] == "tench" and labels[281] == "tabby" and labels[999] == "toilet tissue"
     assert labels[134] == "crane (unit 134)" and labels[517] == "crane (unit 517)"
+
+
+def png_bytes(colour=(0, 0, 0), size=(224, 224)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def random_page(**state) -> AppTest:
+    """MobileNetV2 with the page's seeded random weights (no ImageNet weights offline)."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["classify_model"] = "mobilenet_v2"
+    at.session_state["classify_random_weights"] = True
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_teacher_mode_stays_on_when_the_picture_source_changes(offline, mobilenet):
+    """Issue 8, case 5: on with a sample picture, then an upload: the switch and the page agree."""
+    at = random_page()
+    at.toggle(key="classify_skip_guess").set_value(True).run()
+    assert chart_table(at) and "classify_reveal" not in [b.key for b in at.button]
+    at.segmented_control(key="classify_source").set_value("Upload a file").run()
+    assert not at.exception
+    assert at.toggle(key="classify_skip_guess").value is True
+    at.file_uploader(key="classify_upload").set_value(("board.jpg", photo_bytes(), "image/jpeg")).run()
+    assert not at.exception
+    assert at.toggle(key="classify_skip_guess").value is True  # it shows on ...
+    assert chart_table(at) and "classify_reveal" not in [b.key for b in at.button]  # ... and acts on
+    at.toggle(key="classify_skip_guess").set_value(False).run()  # the first click switches it off
+    assert at.toggle(key="classify_skip_guess").value is False
+    assert not at.get("vega_lite_chart") and "classify_reveal" in [b.key for b in at.button]
+    at.toggle(key="classify_skip_guess").set_value(True).run()
+    assert at.session_state["classify_teacher_mode"] is True and at.get("vega_lite_chart")
+
+
+@pytest.mark.parametrize("name, data, says", [
+    ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>', "SVG drawing"),
+    ("notes.txt", b"my notes about cats\n", "not an image"),
+    ("pictures.zip", b"PK\x03\x04 zipped pictures", "ZIP archive"),
+])
+def test_a_refused_file_after_a_good_picture_clears_the_results_and_names_the_file(offline, mobilenet, name,
+                                                                                    data, says):
+    """Issue 8, case 10: the uploader takes any file, so the page itself says which file it refused."""
+    at = random_page(classify_source="Upload a file", classify_skip_guess=True, classify_teacher_mode=True)
+    uploader = at.file_uploader(key="classify_upload")
+    assert list(uploader.proto.type) == []  # no browser-side filter that refuses files the page never sees
+    uploader.set_value(("holiday.jpg", photo_bytes(), "image/jpeg")).run()
+    assert chart_table(at) and at.image
+    at.file_uploader(key="classify_upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception
+    with pytest.raises(ImageInputError) as caught:
+        load_image(data)
+    assert says in str(caught.value) and str(caught.value) in [e.value for e in at.error]
+    assert not at.get("vega_lite_chart") and not at.image  # the last picture's results are gone
+    assert "What the model says" not in [h.value for h in at.header]
+    assert any(rendered(c.value).startswith(f"Refused: “{name}”.") for c in at.caption)
+    assert "holiday" not in text_of(at)
+
+
+def test_a_file_name_with_markdown_shows_as_typed(offline, mobilenet):
+    """Issue 8, case 8: student text (a file name) is text, never Markdown or LaTeX."""
+    at = random_page(classify_source="Upload a file", classify_skip_guess=True, classify_teacher_mode=True)
+    name = "**bold** $x^2$ [link](http://example.org).jpg"
+    at.file_uploader(key="classify_upload").set_value((name, photo_bytes(), "image/jpeg")).run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if c.value.startswith("Softmax probabilities for"))
+    assert f"your picture “{name}”" in rendered(caption)
+    assert "\\*\\*bold\\*\\* \\$x\\^2\\$ \\[link\\]\\(http" in caption  # every Markdown character escaped
+
+
+def test_an_empty_grad_cam_is_explained_on_the_page_and_equals_the_library(offline, mobilenet):
+    """A black picture: with seed-0 random weights, "ear" (unit 998) has no positive evidence anywhere."""
+    data = png_bytes()
+    batch, _seen = pretrained.model_input(load_image(data), "mobilenet_v2")
+    top = pretrained.top_predictions(pretrained.predict(mobilenet, batch)[0], 5)
+    assert 998 in [p.index for p in top]
+    direct = gradcam.analyse(mobilenet, batch, [p.index for p in top], "mobilenet_v2")
+    assert gradcam.heatmap_is_empty(direct.heatmaps[998]) and not gradcam.heatmap_is_empty(direct.heatmaps[999])
+
+    at = random_page(classify_source="Upload a file", classify_skip_guess=True, classify_teacher_mode=True)
+    at.file_uploader(key="classify_upload").set_value(("black.png", data, "image/png")).run()
+    at.selectbox(key="classify_cam_class").set_value(999).run()
+    assert not any("heatmap is empty" in i.value for i in at.info)
+    at.selectbox(key="classify_cam_class").set_value(998).run()
+    assert not at.exception
+    note = next(i.value for i in at.info if "heatmap is empty" in i.value)
+    assert "zero or less at every position" in note and "With random weights" in note
+    captions = [c for image in at.image for c in image.captions]
+    assert "Grad-CAM: no position raised “ear”, so nothing is coloured" in captions
+
+
+def test_an_unexpected_error_is_shown_as_a_message_not_a_traceback(offline, mobilenet, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the analysis broke")
+
+    monkeypatch.setattr(gradcam, "analyse", broken)
+    at = random_page(classify_source="Upload a file", classify_skip_guess=True, classify_teacher_mode=True)
+    at.file_uploader(key="classify_upload").set_value(("fresh.png", png_bytes((1, 2, 3)), "image/png")).run()
+    assert not at.exception
+    message = next(e.value for e in at.error if "unexpected error" in e.value)
+    assert "Running MobileNetV2 on this picture stopped" in message and "the analysis broke" in message
+    assert "the analysis broke" in caplog.text  # the teacher's terminal gets the traceback
+    assert not at.get("vega_lite_chart")

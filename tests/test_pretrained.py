@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from models.vision import imagenet, pretrained
+from models.vision import gradcam, imagenet, pretrained
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +36,7 @@ def offline_keras_home(tmp_path, monkeypatch):
 
 def test_vgg16_loads_the_weights_file_named_by_the_environment(tmp_path, monkeypatch):
     source = keras.applications.VGG16(weights=None)
+    pretrained.write_random_weights(source, seed=1)  # the test's own weights, not an unseeded draw
     bias = source.get_layer("predictions").bias  # make the saved weights recognisable
     bias.assign(np.linspace(-0.5, 0.5, bias.shape[0], dtype="float32"))
     path = tmp_path / "vgg16.weights.h5"
@@ -89,7 +90,64 @@ def test_cached_keras_file_is_found_without_network(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def mobilenet():
-    return pretrained.load_model("mobilenet_v2", weights=None)
+    """Random weights from seed 0 (load_model's default): the same network, and the same heatmaps, every run."""
+    return pretrained.load_model("mobilenet_v2", weights=None, seed=0)
+
+
+def test_random_weights_come_from_the_seed_and_follow_glorot_uniform():
+    first = keras.applications.MobileNetV2(weights=None)
+    second = keras.applications.MobileNetV2(weights=None)
+    pretrained.write_random_weights(first, seed=3)
+    pretrained.write_random_weights(second, seed=3)
+    for a, b in zip(first.weights, second.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    pretrained.write_random_weights(second, seed=4)
+    kernel = np.asarray(second.get_layer("Conv1").kernel)  # (3, 3, 3, 32)
+    assert not np.array_equal(np.asarray(first.get_layer("Conv1").kernel), kernel)
+    # Glorot uniform by hand: limit = sqrt(6 / (fan_in + fan_out)), fans = 3·3·3 and 3·3·32; std = limit / sqrt(3).
+    limit = np.sqrt(6 / (3 * 3 * 3 + 3 * 3 * 32))
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.95 * limit
+    # Keras' own GlorotUniform draws from the same distribution (second route: its spread, not its values).
+    keras_kernel = np.asarray(keras.initializers.GlorotUniform(seed=4)((3, 3, 3, 32)))
+    assert np.abs(keras_kernel).max() <= limit
+    np.testing.assert_allclose(kernel.std(), keras_kernel.std(), rtol=0.1)
+    np.testing.assert_allclose(kernel.std(), limit / np.sqrt(3), rtol=0.1)
+    # Constants stay constants: batch-norm statistics and the classifier's bias.
+    assert np.all(np.asarray(second.get_layer("bn_Conv1").moving_variance) == 1)
+    assert np.all(np.asarray(second.get_layer("predictions").bias) == 0)
+
+
+def test_a_random_model_is_one_shared_copy_per_seed(mobilenet):
+    assert pretrained.load_model("mobilenet_v2", weights=None) is mobilenet
+    other = pretrained.load_model("mobilenet_v2", weights=None, seed=1)
+    assert other is not mobilenet
+    kernels = [np.asarray(m.get_layer("Conv1").kernel) for m in (other, mobilenet)]
+    assert not np.array_equal(*kernels)
+    for bad in (-1, 1.5, True, "0"):
+        with pytest.raises(ValueError, match="seed"):
+            pretrained.load_model("mobilenet_v2", weights=None, seed=bad)
+
+
+def test_an_all_zero_grad_cam_stays_zero_and_the_keras_route_agrees(mobilenet):
+    """A black picture and class 998 ("ear"): every weighted sum is negative, so ReLU leaves nothing."""
+    batch, seen = pretrained.model_input(Image.new("RGB", (224, 224), (0, 0, 0)), "mobilenet_v2")
+    ours = gradcam.grad_cam(mobilenet, batch, 998, "mobilenet_v2")
+    assert np.all(np.isfinite(ours)) and np.all(ours == 0)  # no 0/0
+    assert gradcam.heatmap_is_empty(ours)
+    assert not gradcam.heatmap_is_empty(gradcam.grad_cam(mobilenet, batch, 999, "mobilenet_v2"))
+
+    copy = keras.models.clone_model(mobilenet)
+    copy.set_weights(mobilenet.get_weights())
+    copy.layers[-1].activation = None
+    grad_model = keras.Model(copy.inputs, [copy.get_layer("out_relu").output, copy.output])
+    with tf.GradientTape() as tape:
+        conv_output, preds = grad_model(batch)
+        class_channel = preds[:, 998]
+    pooled = tf.reduce_mean(tape.gradient(class_channel, conv_output), axis=(0, 1, 2))
+    before_relu = tf.squeeze(conv_output[0] @ pooled[..., tf.newaxis]).numpy()
+    assert before_relu.max() <= 0  # the Keras example would divide 0 by 0 here
+    # An empty heatmap tints nothing: the overlay is the picture the model saw.
+    np.testing.assert_array_equal(np.asarray(gradcam.overlay_heatmap(seen, ours)), np.asarray(seen))
 
 
 def test_model_input_is_the_224_crop_and_keras_preprocessing(mobilenet):
@@ -103,7 +161,7 @@ def test_grad_cam_matches_the_keras_example_route(mobilenet):
     """Our Grad-CAM (logits from the final layer's weights) equals the Keras example (softmax removed on a copy)."""
     batch, _ = pretrained.model_input(Image.open(io.BytesIO(photo_bytes())), "mobilenet_v2")
     class_index = 281
-    ours = pretrained.grad_cam(mobilenet, batch, class_index, "mobilenet_v2")
+    ours = gradcam.grad_cam(mobilenet, batch, class_index, "mobilenet_v2")
 
     copy = keras.models.clone_model(mobilenet)
     copy.set_weights(mobilenet.get_weights())
@@ -123,12 +181,12 @@ def test_grad_cam_matches_the_keras_example_route(mobilenet):
 
 def test_feature_maps_go_from_early_to_late_layers(mobilenet):
     batch, seen = pretrained.model_input(Image.new("RGB", (224, 224), (10, 200, 30)), "mobilenet_v2")
-    maps = pretrained.feature_maps(mobilenet, batch, "mobilenet_v2", channels=4)
+    maps = gradcam.feature_maps(mobilenet, batch, "mobilenet_v2", channels=4)
     assert list(maps) == list(pretrained.ARCHITECTURES["mobilenet_v2"].feature_layers)
     sizes = [m.shape[0] for m in maps.values()]
     assert sizes == sorted(sizes, reverse=True) and all(m.shape[-1] == 4 for m in maps.values())
     assert all(m.min() >= 0 and m.max() <= 1 for m in maps.values())
-    overlay = pretrained.overlay_heatmap(seen, np.ones((7, 7)))
+    overlay = gradcam.overlay_heatmap(seen, np.ones((7, 7)))
     assert overlay.size == seen.size and overlay.getpixel((0, 0))[0] > seen.getpixel((0, 0))[0]
 
 
@@ -172,7 +230,7 @@ def test_a_damaged_weights_file_is_reported_with_the_fix(tmp_path, monkeypatch):
 def test_analyse_gives_each_top_class_the_keras_example_grad_cam(mobilenet):
     batch, _ = pretrained.model_input(Image.open(io.BytesIO(photo_bytes((300, 300)))), "mobilenet_v2")
     classes = [281, 0, 999, 134, 500]
-    analysis = pretrained.analyse(mobilenet, batch, classes, "mobilenet_v2", channels=4)
+    analysis = gradcam.analyse(mobilenet, batch, classes, "mobilenet_v2", channels=4)
     copy = keras.models.clone_model(mobilenet)
     copy.set_weights(mobilenet.get_weights())
     copy.layers[-1].activation = None
@@ -206,7 +264,7 @@ def test_tile_maps_lays_out_a_grid_with_gaps():
     maps = np.zeros((2, 2, 5), dtype="float32")
     maps[:, :, 4] = 1.0
     maps[0, 0, 1] = 0.5
-    sheet = pretrained.tile_maps(maps, columns=3, tile=4, gap=1)
+    sheet = gradcam.tile_maps(maps, columns=3, tile=4, gap=1)
     assert sheet.size == (3 * 4 + 2, 2 * 4 + 1)
     pixels = np.asarray(sheet)
     assert pixels[0, 4].item() == 255  # the gap between tiles 0 and 1 stays white

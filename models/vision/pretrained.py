@@ -1,4 +1,4 @@
-"""Pretrained ImageNet CNNs: honest weight loading, classification, Grad-CAM and feature maps.
+"""Pretrained ImageNet CNNs: honest weight loading and classification (Grad-CAM is in gradcam.py).
 
 Weights come from, in order: the file named by the model's environment variable
 (e.g. VGG16_WEIGHTS_PATH), the Keras cache ($KERAS_HOME/models, else ~/.keras/models),
@@ -151,11 +151,13 @@ _models: dict = {}
 _models_lock = threading.Lock()
 
 
-def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", network_timeout: float = 3.0):
-    """Return the shared, warmed-up model for this process (one copy per architecture and weights).
+def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", network_timeout: float = 3.0,
+               seed: int = 0):
+    """Return the shared, warmed-up model for this process (one copy per architecture, weights and seed).
 
     weights="imagenet" loads real weights or raises WeightsUnavailable; weights=None gives random
-    weights, for showing the pipeline only.
+    weights drawn from `seed` (see `write_random_weights`), for showing the pipeline only: the same
+    seed gives the same model in every process.
     """
     import keras
 
@@ -165,7 +167,9 @@ def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", n
         source = weights_source(model_name, network_timeout=network_timeout)
     elif weights is not None:
         raise ValueError('weights must be "imagenet" or None.')
-    key = (model_name, weights, str(source))
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"The seed must be a whole number of 0 or more; got {seed!r}.")
+    key = (model_name, weights, str(source)) + ((seed,) if weights is None else ())
     with _models_lock:
         if key not in _models:
             builder = getattr(keras.applications, arch.builder)
@@ -176,20 +180,34 @@ def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", n
                 if weights is None:
                     raise
                 raise WeightsUnavailable(_load_failure(arch, source, error)) from error
+            if weights is None:
+                write_random_weights(model, seed)
             predict(model, np.zeros((1, arch.input_size, arch.input_size, 3), "float32"))  # warm-up and trace
             _models[key] = model
         return _models[key]
 
 
+def write_random_weights(model, seed: int) -> None:
+    """Overwrite every kernel with Glorot-uniform values from NumPy's generator `seed` (Keras' default here).
+
+    A model built with weights=None draws its kernels from unseeded generators; after this call the
+    same seed gives the same weights everywhere. Biases and batch-norm statistics start as constants
+    (0 or 1) already and are left as they are.
+    """
+    rng = np.random.default_rng(seed)
+    for variable in model.weights:
+        shape = tuple(variable.shape)
+        if len(shape) < 2:
+            continue
+        receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+        fan_in, fan_out = receptive * shape[-2], receptive * shape[-1]
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        variable.assign(rng.uniform(-limit, limit, shape).astype("float32"))
+
+
 def is_loaded(model_name: str, weights: str | None = "imagenet") -> bool:
     """Has this process already loaded that model (so getting it again is instant)?"""
     return any(key[:2] == (model_name, weights) for key in list(_models))
-
-
-def prepare_analysis(model, model_name: str = "vgg16", n_classes: int = TOP) -> None:
-    """Trace the Grad-CAM and feature-map pass once (a few seconds), so a student's first click is fast."""
-    size = architecture(model_name).input_size
-    analyse(model, np.zeros((1, size, size, 3), "float32"), range(n_classes), model_name)
 
 
 def _load_failure(arch: Architecture, source: Path | None, error: Exception) -> str:
@@ -218,7 +236,7 @@ _compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _compiled_lock = threading.Lock()
 
 
-def _compiled_for(model, key, make):
+def compiled_for(model, key, make):
     with _compiled_lock:
         functions = _compiled.setdefault(model, {})
         if key not in functions:
@@ -232,7 +250,7 @@ def _forward(model):
 
     size = model.input_shape[1]
     ref = weakref.ref(model)  # the function must not keep the model alive by itself
-    return _compiled_for(model, "forward", lambda: tf.function(
+    return compiled_for(model, "forward", lambda: tf.function(
         lambda x: ref()(x, training=False),
         input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)]))
 
@@ -284,127 +302,13 @@ def rank_of(probabilities: np.ndarray, class_index: int) -> tuple[int, int]:
 
 
 def classify(image, model_name: str = "vgg16", top: int = 5, *, model=None) -> list[tuple[str, float]]:
-    """Top-`top` ImageNet classes of an image (PIL image or raw file bytes) with probabilities."""
+    """Top-`top` ImageNet classes of an image (PIL image or raw file bytes) with probabilities.
+
+    Public API for tests and benchmarks/classify_speed.py (bytes to top-5 in one call); the page runs
+    the same steps (`model_input`, `predict`, `top_predictions`) itself to keep the probabilities.
+    """
     if isinstance(image, (bytes, bytearray)):
         image = images.load_image(bytes(image))
     model = model if model is not None else load_model(model_name)
     batch, _seen = model_input(image, model_name)
     return top_classes(predict(model, batch)[0], top=top)
-
-
-# --- What the network looked at, and what its layers respond to --------------------------------
-
-@dataclass(frozen=True)
-class LayerMaps:
-    layer: str
-    maps: np.ndarray  # (height, width, shown channels), scaled together to [0, 1]
-    channels: tuple[int, ...]  # which channels of the layer these are
-    total_channels: int
-
-
-@dataclass(frozen=True)
-class Analysis:
-    heatmaps: dict[int, np.ndarray]  # class index -> Grad-CAM heatmap in [0, 1]
-    layers: list[LayerMaps]  # early to late
-
-
-def _analysis_function(model, model_name: str, n_classes: int):
-    """One traced pass: the chosen layers' outputs and the Grad-CAM of `n_classes` classes."""
-    import keras
-    import tensorflow as tf
-
-    arch = architecture(model_name)
-
-    def make():
-        head = model.get_layer("predictions")
-        names = [layer.name for layer in model.layers]
-        # The layers between the last conv layer and the classifier (pooling, flatten, dense) form a chain.
-        tail = model.layers[names.index(arch.last_conv_layer) + 1:names.index("predictions")]
-        outputs = [model.get_layer(name).output for name in arch.feature_layers]
-        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output])  # shared layers
-        size = arch.input_size
-
-        @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32),
-                                      tf.TensorSpec((n_classes,), tf.int32)])
-        def run(batch, class_indices):
-            *features, conv_output = view(batch, training=False)
-            # One copy of the conv output per class, so one backward pass through the (cheap) tail gives
-            # every class's gradient; the tape sees only the tail, not the whole network.
-            copies = tf.repeat(conv_output, n_classes, axis=0)
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
-                tape.watch(copies)
-                x = copies
-                for layer in tail:
-                    x = layer(x, training=False)
-                # The class score before softmax, from the final layer's own weights (as the Keras
-                # Grad-CAM example does on a copy with the softmax removed).
-                logits = tf.matmul(x, head.kernel) + head.bias
-                chosen = tf.gather(logits, class_indices, axis=1, batch_dims=0)
-                total = tf.reduce_sum(tf.linalg.diag_part(chosen))
-            grads = tape.gradient(total, copies)  # (classes, h, w, channels)
-            weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel and class
-            heatmaps = tf.nn.relu(tf.einsum("hwc,kc->khw", conv_output[0], weights))
-            return [f[0] for f in features], heatmaps
-
-        return run
-
-    return _compiled_for(model, ("analysis", model_name, n_classes), make)
-
-
-def analyse(model, batch: np.ndarray, class_indices, model_name: str = "vgg16", channels: int = 8) -> Analysis:
-    """Grad-CAM heatmaps for the given classes and the `channels` most active maps of each feature layer."""
-    class_indices = [int(i) for i in class_indices]
-    if not class_indices or not all(0 <= i < imagenet.N_CLASSES for i in class_indices):
-        raise ValueError(f"class_indices must be one or more numbers from 0 to {imagenet.N_CLASSES - 1}.")
-    run = _analysis_function(model, model_name, len(class_indices))
-    with heavy_work():
-        features, heatmaps = run(np.asarray(batch, dtype="float32"), np.asarray(class_indices, dtype="int32"))
-    result = {}
-    for index, heatmap in zip(class_indices, np.asarray(heatmaps)):
-        peak = heatmap.max()
-        result[index] = heatmap / peak if peak > 0 else heatmap
-    layers = [_strongest_channels(name, np.asarray(f), channels)
-              for name, f in zip(architecture(model_name).feature_layers, features)]
-    return Analysis(heatmaps=result, layers=layers)
-
-
-def _strongest_channels(layer: str, output: np.ndarray, channels: int) -> LayerMaps:
-    """The channels with the largest mean response, scaled together so bright means strong in this layer."""
-    order = np.argsort(-output.mean(axis=(0, 1)), kind="stable")[:channels]
-    chosen = np.maximum(output[:, :, order], 0)
-    peak = chosen.max()
-    maps = chosen / peak if peak > 0 else chosen
-    return LayerMaps(layer, maps.astype("float32"), tuple(int(c) for c in order), output.shape[-1])
-
-
-def grad_cam(model, batch: np.ndarray, class_index: int, model_name: str = "vgg16") -> np.ndarray:
-    """Grad-CAM heatmap in [0, 1] over the last conv layer, for one class (Selvaraju et al., 2017)."""
-    return analyse(model, batch, [class_index], model_name).heatmaps[int(class_index)]
-
-
-def feature_maps(model, batch: np.ndarray, model_name: str = "vgg16", channels: int = 8) -> dict[str, np.ndarray]:
-    """The `channels` most active feature maps of a few conv layers, early to late, each layer scaled to [0, 1]."""
-    return {layer.layer: layer.maps for layer in analyse(model, batch, [0], model_name, channels).layers}
-
-
-def tile_maps(maps: np.ndarray, *, columns: int = 4, tile: int = 72, gap: int = 3) -> Image.Image:
-    """Lay out (height, width, n) maps in [0, 1] as one grey image, n tiles in a grid, black = no response."""
-    height, width, count = maps.shape
-    rows = -(-count // columns)
-    sheet = Image.new("L", (columns * tile + (columns - 1) * gap, rows * tile + (rows - 1) * gap), 255)
-    for k in range(count):
-        cell = Image.fromarray(np.uint8(np.rint(np.clip(maps[:, :, k], 0, 1) * 255)))
-        # Nearest keeps a 7x7 map's cells visible as the 49 numbers they are.
-        cell = cell.resize((tile, tile), Image.Resampling.NEAREST)
-        sheet.paste(cell, ((k % columns) * (tile + gap), (k // columns) * (tile + gap)))
-    return sheet
-
-
-def overlay_heatmap(seen: Image.Image, heatmap: np.ndarray, opacity: float = 0.45) -> Image.Image:
-    """Blend a [0, 1] heatmap, upsampled and coloured red-yellow, over the image the model saw."""
-    small = Image.fromarray(np.uint8(np.clip(heatmap, 0, 1) * 255))
-    level = np.asarray(small.resize(seen.size, Image.Resampling.BILINEAR), dtype="float32") / 255
-    colour = np.stack([np.ones_like(level), level, np.zeros_like(level)], axis=-1) * 255  # red -> yellow
-    base = np.asarray(seen.convert("RGB"), dtype="float32")
-    alpha = (opacity * level)[..., np.newaxis]
-    return Image.fromarray(np.uint8(base * (1 - alpha) + colour * alpha))

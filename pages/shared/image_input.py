@@ -1,20 +1,21 @@
-"""One image picker for every image page: the sample gallery, an upload, or a camera photo."""
+"""One image picker for every image page: the sample gallery, an upload, or a camera photo; one decoder behind it."""
 import hashlib
 
 import streamlit as st
 from PIL import Image
 
-from models.vision.images import ImageInputError, gallery, load_image
+from models.vision.images import MAX_BYTES, SUPPORTED, ImageInputError, gallery, load_image
+from pages.shared.feedback import plain
 
 SOURCES = ("Sample gallery", "Upload a file", "Camera")
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff"]
 
 
 def pick_image(key: str, *, default_sample: str | None = None) -> tuple[Image.Image | None, str]:
-    """Show the picker; return (RGB image, a short description) or (None, "") with a message shown.
+    """Show the picker; return (RGB image, a short description, Markdown-safe) or (None, "") with a message shown.
 
-    Uploads stay in this student's session memory only: never written to disk, never cached
-    across sessions.
+    The uploader takes any file: a browser-side type filter would refuse an .svg or .zip with a chip only it
+    shows, while the page kept the last picture's results. Every file reaches `load_image`, which says what it
+    is. Uploads stay in this student's session memory only: never written to disk, never cached across sessions.
     """
     source = st.segmented_control("Picture from", SOURCES, default=SOURCES[0], required=True,
                                   key=f"{key}_source")
@@ -24,17 +25,23 @@ def pick_image(key: str, *, default_sample: str | None = None) -> tuple[Image.Im
         index = names.index(default_sample) if default_sample in names else 0
         name = st.selectbox("Sample picture", names, index=index, key=f"{key}_sample",
                             format_func=lambda n: n.replace("_", " "))
-        data, label = samples[name].read_bytes(), f"sample picture “{name.replace('_', ' ')}”"
+        data, label = samples[name].read_bytes(), f"sample picture “{plain(name.replace('_', ' '))}”"
     else:
         if source == SOURCES[1]:
-            file = st.file_uploader("Choose a picture (up to 20 MB)", type=UPLOAD_TYPES, key=f"{key}_upload")
+            file = st.file_uploader(f"Choose a picture ({SUPPORTED}; up to {MAX_BYTES // 2**20} MB)",
+                                    key=f"{key}_upload")
         else:
             st.caption("The camera works on this computer, or on any device when the app is served over HTTPS.")
             file = st.camera_input("Take a photo", key=f"{key}_camera")
         if file is None:
             st.info("Choose a picture to start.")
             return None, ""
-        data, label = file.getvalue(), f"your picture “{file.name}”"
+        data, label = file.getvalue(), f"your picture “{plain(file.name)}”"
+        image = _decoded(key, data)
+        if image is None:
+            st.caption(f"Refused: “{plain(file.name)}”. This page shows no results until you choose a picture "
+                       "it can read.")
+        return image, label
     return _decoded(key, data), label
 
 

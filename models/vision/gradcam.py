@@ -1,0 +1,147 @@
+"""Where a pretrained CNN looked (Grad-CAM, Selvaraju et al., 2017) and what its layers respond to (feature maps)."""
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from models.engine.heavy_work import heavy_work
+from models.vision import imagenet
+from models.vision.pretrained import TOP, architecture, compiled_for
+
+
+def prepare_analysis(model, model_name: str = "vgg16", n_classes: int = TOP) -> None:
+    """Trace the Grad-CAM and feature-map pass once (a few seconds), so a student's first click is fast."""
+    size = architecture(model_name).input_size
+    analyse(model, np.zeros((1, size, size, 3), "float32"), range(n_classes), model_name)
+
+
+@dataclass(frozen=True)
+class LayerMaps:
+    layer: str
+    maps: np.ndarray  # (height, width, shown channels), scaled together to [0, 1]
+    channels: tuple[int, ...]  # which channels of the layer these are
+    total_channels: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    heatmaps: dict[int, np.ndarray]  # class index -> Grad-CAM heatmap in [0, 1]
+    layers: list[LayerMaps]  # early to late
+
+
+def _analysis_function(model, model_name: str, n_classes: int):
+    """One traced pass: the chosen layers' outputs and the Grad-CAM of `n_classes` classes."""
+    import keras
+    import tensorflow as tf
+
+    arch = architecture(model_name)
+
+    def make():
+        head = model.get_layer("predictions")
+        names = [layer.name for layer in model.layers]
+        # The layers between the last conv layer and the classifier (pooling, flatten, dense) form a chain.
+        tail = model.layers[names.index(arch.last_conv_layer) + 1:names.index("predictions")]
+        outputs = [model.get_layer(name).output for name in arch.feature_layers]
+        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output])  # shared layers
+        size = arch.input_size
+
+        @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32),
+                                      tf.TensorSpec((n_classes,), tf.int32)])
+        def run(batch, class_indices):
+            *features, conv_output = view(batch, training=False)
+            # One copy of the conv output per class, so one backward pass through the (cheap) tail gives
+            # every class's gradient; the tape sees only the tail, not the whole network.
+            copies = tf.repeat(conv_output, n_classes, axis=0)
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(copies)
+                x = copies
+                for layer in tail:
+                    x = layer(x, training=False)
+                # The class score before softmax, from the final layer's own weights (as the Keras
+                # Grad-CAM example does on a copy with the softmax removed).
+                logits = tf.matmul(x, head.kernel) + head.bias
+                chosen = tf.gather(logits, class_indices, axis=1, batch_dims=0)
+                total = tf.reduce_sum(tf.linalg.diag_part(chosen))
+            grads = tape.gradient(total, copies)  # (classes, h, w, channels)
+            weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel and class
+            heatmaps = tf.nn.relu(tf.einsum("hwc,kc->khw", conv_output[0], weights))
+            return [f[0] for f in features], heatmaps
+
+        return run
+
+    return compiled_for(model, ("analysis", model_name, n_classes), make)
+
+
+def analyse(model, batch: np.ndarray, class_indices, model_name: str = "vgg16", channels: int = 8) -> Analysis:
+    """Grad-CAM heatmaps for the given classes and the `channels` most active maps of each feature layer.
+
+    A heatmap is divided by its peak only when the peak is positive; when ReLU leaves nothing (no position
+    has evidence for the class, common with random weights) it stays all zeros: see `heatmap_is_empty`.
+    """
+    class_indices = [int(i) for i in class_indices]
+    if not class_indices or not all(0 <= i < imagenet.N_CLASSES for i in class_indices):
+        raise ValueError(f"class_indices must be one or more numbers from 0 to {imagenet.N_CLASSES - 1}.")
+    run = _analysis_function(model, model_name, len(class_indices))
+    with heavy_work():
+        features, heatmaps = run(np.asarray(batch, dtype="float32"), np.asarray(class_indices, dtype="int32"))
+    result = {}
+    for index, heatmap in zip(class_indices, np.asarray(heatmaps)):
+        peak = heatmap.max()
+        result[index] = heatmap / peak if peak > 0 else heatmap
+    layers = [_strongest_channels(name, np.asarray(f), channels)
+              for name, f in zip(architecture(model_name).feature_layers, features)]
+    return Analysis(heatmaps=result, layers=layers)
+
+
+def _strongest_channels(layer: str, output: np.ndarray, channels: int) -> LayerMaps:
+    """The channels with the largest mean response, scaled together so bright means strong in this layer."""
+    order = np.argsort(-output.mean(axis=(0, 1)), kind="stable")[:channels]
+    chosen = np.maximum(output[:, :, order], 0)
+    peak = chosen.max()
+    maps = chosen / peak if peak > 0 else chosen
+    return LayerMaps(layer, maps.astype("float32"), tuple(int(c) for c in order), output.shape[-1])
+
+
+def grad_cam(model, batch: np.ndarray, class_index: int, model_name: str = "vgg16") -> np.ndarray:
+    """Grad-CAM heatmap in [0, 1] over the last conv layer, for one class (Selvaraju et al., 2017).
+
+    Public API for tests (one class, one call); the page gets every top class's heatmap from `analyse`.
+    All zeros when no position has positive evidence for the class (see `analyse`).
+    """
+    return analyse(model, batch, [class_index], model_name).heatmaps[int(class_index)]
+
+
+def feature_maps(model, batch: np.ndarray, model_name: str = "vgg16", channels: int = 8) -> dict[str, np.ndarray]:
+    """The `channels` most active feature maps of a few conv layers, early to late, each layer scaled to [0, 1].
+
+    Public API for tests; the page reads the same maps from `analyse(...).layers`.
+    """
+    return {layer.layer: layer.maps for layer in analyse(model, batch, [0], model_name, channels).layers}
+
+
+def heatmap_is_empty(heatmap: np.ndarray) -> bool:
+    """True when Grad-CAM found no positive evidence anywhere: every weighted sum of maps was 0 or less."""
+    return not bool(np.any(np.asarray(heatmap) > 0))
+
+
+def tile_maps(maps: np.ndarray, *, columns: int = 4, tile: int = 72, gap: int = 3) -> Image.Image:
+    """Lay out (height, width, n) maps in [0, 1] as one grey image, n tiles in a grid, black = no response."""
+    height, width, count = maps.shape
+    rows = -(-count // columns)
+    sheet = Image.new("L", (columns * tile + (columns - 1) * gap, rows * tile + (rows - 1) * gap), 255)
+    for k in range(count):
+        cell = Image.fromarray(np.uint8(np.rint(np.clip(maps[:, :, k], 0, 1) * 255)))
+        # Nearest keeps a 7x7 map's cells visible as the 49 numbers they are.
+        cell = cell.resize((tile, tile), Image.Resampling.NEAREST)
+        sheet.paste(cell, ((k % columns) * (tile + gap), (k // columns) * (tile + gap)))
+    return sheet
+
+
+def overlay_heatmap(seen: Image.Image, heatmap: np.ndarray, opacity: float = 0.45) -> Image.Image:
+    """Blend a [0, 1] heatmap, upsampled and coloured red-yellow, over the image the model saw."""
+    small = Image.fromarray(np.uint8(np.clip(heatmap, 0, 1) * 255))
+    level = np.asarray(small.resize(seen.size, Image.Resampling.BILINEAR), dtype="float32") / 255
+    colour = np.stack([np.ones_like(level), level, np.zeros_like(level)], axis=-1) * 255  # red -> yellow
+    base = np.asarray(seen.convert("RGB"), dtype="float32")
+    alpha = (opacity * level)[..., np.newaxis]
+    return Image.fromarray(np.uint8(base * (1 - alpha) + colour * alpha))
