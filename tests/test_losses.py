@@ -1,11 +1,16 @@
 """Loss functions: Keras' values and autodiff slopes against hand formulas and finite differences."""
+import itertools
 import math
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
+from scipy.optimize import minimize
 
+from models.engine.mlp import build_mlp
+from models.training import loss_fit as F
 from models.training import losses as L
 
 EPS = 1e-7
@@ -216,4 +221,95 @@ def test_every_compile_line_in_the_table_compiles_and_trains_a_matching_model():
 def test_bad_input_raises_a_readable_value_error(args, params, message):
     with pytest.raises(ValueError, match=None) as info:
         L.loss_and_gradient(*args, **params)
+    assert message in str(info.value)
+
+
+# --- Outliers: lines fitted by the training engine, against closed forms and a plain Keras fit ---
+
+def least_absolute_line(x, y):
+    """Brute force: an L1 line passes through two of the points; return (mean |error|, slope, intercept)."""
+    best = None
+    for i, j in itertools.combinations(range(len(x)), 2):
+        if x[i] != x[j]:
+            w = (y[j] - y[i]) / (x[j] - x[i])
+            b = y[i] - w * x[i]
+            best = min(best or (math.inf,), (np.abs(y - w * x - b).mean(), w, b))
+    return best
+
+
+def huber_line(x, y, delta):
+    def mean_huber(params):
+        return np.mean([huber_by_hand(t, params[0] * a + params[1], delta) for a, t in zip(x, y)])
+    result = minimize(mean_huber, np.polyfit(x, y, 1), method="Nelder-Mead",
+                      options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000})
+    return result.x
+
+
+@pytest.fixture(scope="module")
+def fits():
+    x, y = F.parse_points(F.as_table(F.REFERENCE))
+    xj, yj = F.parse_points(F.jumped(F.as_table(F.REFERENCE)))
+    cache = {}
+    return {"before": (x, y, F.fit_lines(x, y, cache=cache)), "after": (xj, yj, F.fit_lines(xj, yj, cache=cache))}
+
+
+@pytest.mark.parametrize("which", ["before", "after"])
+def test_line_fits_match_least_squares_least_absolute_and_huber_optima(fits, which):
+    x, y, fit = fits[which]
+    np.testing.assert_allclose([fit["mse"].slope, fit["mse"].intercept], np.polyfit(x, y, 1), atol=2e-3)
+    np.testing.assert_allclose([fit["huber"].slope, fit["huber"].intercept], huber_line(x, y, 1.0), atol=2e-3)
+    best, w, b = least_absolute_line(x, y)
+    mae = np.abs(y - fit["mae"].slope * x - fit["mae"].intercept).mean()
+    assert best - 1e-9 <= mae <= best * 1.01 + 1e-3
+    assert abs(fit["mae"].slope - w) < 0.05
+    assert all(f.status == "finished" for f in fit.values())
+    assert fit["mse"].final_loss == pytest.approx(np.mean((y - np.polyval(np.polyfit(x, y, 1), x)) ** 2), rel=1e-3)
+
+
+def test_one_jumping_point_moves_the_mse_line_most(fits):
+    x, _, before = fits["before"]
+    _, _, after = fits["after"]
+    table = F.movement(before, after, x.min(), x.max())
+    assert F.most_moved(table) == "MSE"
+    moves = dict(zip(table["loss"], table["largest move"]))
+    assert moves["MSE"] > 5 * moves["Huber"] and moves["MSE"] > 5 * moves["MAE"]
+    # By hand: the least-squares lines before and after, compared at x = 0 and x = 7.
+    (w0, b0), (w1, b1) = np.polyfit(*fits["before"][:2], 1), np.polyfit(*fits["after"][:2], 1)
+    assert moves["MSE"] == pytest.approx(max(abs(b1 - b0), abs(7 * (w1 - w0) + b1 - b0)), abs=0.02)
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_engine_line_fit_equals_a_plain_keras_fit(loss):
+    x, y = F.parse_points(F.jumped(F.as_table(F.REFERENCE)))
+    fit = F.fit_lines(x, y, epochs=40, learning_rate=0.05, delta=1.5)[loss]
+    model = build_mlp(input_dim=1, hidden_units=(), output_activation="linear", seed=0)
+    keras_loss = {"mse": keras.losses.MeanSquaredError(), "mae": keras.losses.MeanAbsoluteError(),
+                  "huber": keras.losses.Huber(delta=1.5)}[loss]
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=keras_loss)
+    model.fit(x[:, None].astype(np.float32), y.astype(np.float32), epochs=40, batch_size=len(x), shuffle=False,
+              verbose=0)
+    output = model.get_layer("output")
+    assert fit.slope == pytest.approx(float(output.kernel.numpy()[0, 0]), abs=1e-4)
+    assert fit.intercept == pytest.approx(float(output.bias.numpy()[0]), abs=1e-4)
+
+
+def test_parse_points_reads_student_numbers_and_skips_blank_rows():
+    table = pd.DataFrame({"x": ["1,5", " 2e1 ", "", "−3"], "y": ["2", "4.5", None, "0"]})
+    x, y = F.parse_points(table)
+    np.testing.assert_array_equal(x, [1.5, 20.0, -3.0])
+    np.testing.assert_array_equal(y, [2.0, 4.5, 0.0])
+
+
+@pytest.mark.parametrize("x,y,message", [
+    (["1", "2", "3"], ["1", "abc", "2"], "Row 2, column y: 'abc' is not a number"),
+    (["1", "2"], ["1", ""], "Row 2, column y is empty"),
+    (["1", "2"], ["1", "2e3"], "Row 2, column y must be a number between -50 and 50; got 2000.0"),
+    (["1"], ["1"], "at least 2 points; the table has 1"),
+    ([], [], "at least 2 points; the table has 0"),
+    (["3", "3"], ["1", "2"], "same x"),
+    (["1", "2"], ["1", "1e400"], "too large"),
+])
+def test_parse_points_names_the_bad_cell(x, y, message):
+    with pytest.raises(ValueError) as info:
+        F.parse_points(pd.DataFrame({"x": x, "y": y}))
     assert message in str(info.value)
