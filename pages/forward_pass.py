@@ -11,32 +11,29 @@ from models.foundations.forward_pass import (
     LOSSES,
     MAX_RATE,
     MIN_RATE,
+    Solution,
     SpecError,
     answer_key_csv,
     answer_key_markdown,
-    backprop_step,
-    delta_steps,
     fmt,
-    forward,
-    forward_steps,
     keras_results,
     layer_from_table,
     layer_table,
     load_presets,
-    loss_steps,
     neuron_names,
-    parameter_table,
     row_from_table,
     row_table,
+    solve,
     spec_from_json,
     spec_to_json,
-    validate_spec,
 )
+from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()
 
 PRESETS = load_presets()
+GATE = RevealGate("forward_pass")
 state = st.session_state
 
 
@@ -47,7 +44,9 @@ def _load(spec: dict) -> None:
 
 
 def _pick_preset() -> None:
-    _load(PRESETS[state["forward_pass_preset"]])
+    uploaded = state.get("forward_pass_uploaded")
+    name = state["forward_pass_preset"]
+    _load(uploaded[1] if uploaded and name == uploaded[0] else PRESETS[name])
     state["forward_pass_upload_error"] = None
 
 
@@ -56,14 +55,19 @@ def _upload() -> None:
     state["forward_pass_upload_error"] = None
     if file is not None:
         try:
-            _load(spec_from_json(file.getvalue()))
+            spec = spec_from_json(file.getvalue())
         except SpecError as error:
             state["forward_pass_upload_error"] = f"Could not use {file.name}: {error}"
+            return
+        label = f"Uploaded: {spec.get('name', file.name)}"
+        state["forward_pass_uploaded"] = (label[:60] + "…" if len(label) > 60 else label, spec)
+        state["forward_pass_preset"] = state["forward_pass_uploaded"][0]  # the box shows what is loaded
+        _load(spec)
 
 
-def _reveal(spec_id: str) -> None:
-    state["forward_pass_revealed_for"] = spec_id
-    state["forward_pass_guessed"] = state["forward_pass_guess"]
+def _reveal(spec_id: str, actual: float) -> None:
+    feedback = grade_number(state["forward_pass_guess"], actual, close_within=max(0.05, 0.1 * abs(actual)))
+    GATE.reveal(spec_id, feedback)
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
@@ -71,38 +75,82 @@ def _keras(spec_json: str) -> dict:
     return keras_results(json.loads(spec_json))
 
 
-def _solution(spec: dict, spec_id: str, names: list[list[str]], revealed: bool) -> None:
-    """Sections 3-5: the guess feedback, the forward pass, the Keras check, backprop and the answer key."""
-    passes, step = forward(spec), backprop_step(spec)
-    actual = passes[-1]["a"][0]
-    if revealed and "forward_pass_guessed" in state:
-        feedback = grade_number(state["forward_pass_guessed"], actual, close_within=max(0.05, 0.1 * abs(actual)))
-        {"spot on": st.success, "close": st.info, "off": st.warning}[feedback.verdict](feedback.message)
+def _gap(ours: float, theirs: float) -> float:
+    """How far two routes differ: absolutely for small numbers, relative to the size for large ones."""
+    return abs(ours - theirs) / max(1.0, abs(theirs))
 
-    # ---------- Forward pass ----------
+
+def show_network() -> dict | None:
+    """Section 1: the preset or upload, the editable tables; returns the spec as typed, or None with a message."""
+    st.header("1. The network")
+    left, right = st.columns([2, 1])
+    uploaded = state.get("forward_pass_uploaded")
+    left.selectbox("Start from", list(PRESETS) + ([uploaded[0]] if uploaded else []), key="forward_pass_preset",
+                   on_change=_pick_preset)
+    right.file_uploader("…or upload a spec (.json)", type=["json"], key="forward_pass_upload", on_change=_upload)
+    if state.get("forward_pass_upload_error"):
+        st.error(plain(state["forward_pass_upload_error"]))
+    base, version = state["forward_pass_base"], state["forward_pass_version"]
+    names = neuron_names(base)
+    if base.get("description"):
+        st.caption(plain(base["description"]))
+    st.markdown("Change any number in the tables (`2e3`, `-0.5` and `1,5` all work). In a layer's table, **row i, "
+                "column j is the weight from incoming value i to neuron j** (the same layout as a Keras `Dense` "
+                "kernel); the last row holds the biases. To change the shape of the network, download the spec, "
+                "edit it and upload it.")
+    st.markdown("**Inputs**")
+    tables = {"inputs": st.data_editor(row_table(base["inputs"], names[0], "input"),
+                                       key=f"forward_pass_inputs_v{version}")}
+    activations = []
+    for index, layer in enumerate(base["layers"]):
+        table_col, act_col = st.columns([3, 1])
+        kind = "output layer" if index == len(base["layers"]) - 1 else "hidden layer"
+        tables[index] = table_col.data_editor(layer_table(base, index), key=f"forward_pass_layer{index + 1}_v{version}")
+        activations.append(act_col.selectbox(f"Layer {index + 1} ({kind}) activation", ACTIVATIONS,
+                                             index=ACTIVATIONS.index(layer["activation"]),
+                                             key=f"forward_pass_activation{index + 1}_v{version}"))
+    st.markdown("**Targets** (what the output should be)")
+    tables["targets"] = st.data_editor(row_table(base["targets"], names[-1], "target"),
+                                       key=f"forward_pass_targets_v{version}")
+    loss_col, rate_col = st.columns(2)
+    loss = loss_col.selectbox("Loss", LOSSES, index=LOSSES.index(base["loss"]), key=f"forward_pass_loss_v{version}",
+                              format_func=lambda n: f"{n}: {LOSS_FORMULAS[n]}")
+    rate = rate_col.number_input("Learning rate", min_value=MIN_RATE, max_value=MAX_RATE, step=0.05, format="%g",
+                                 value=float(base["learning_rate"]), key=f"forward_pass_rate_v{version}")
+    try:
+        layers = [layer_from_table(tables[k], activation, f"Layer {k + 1}") for k, activation in enumerate(activations)]
+        return solve({"name": base.get("name", "My network"), "inputs": row_from_table(tables["inputs"], "Inputs"),
+                      "layers": layers, "targets": row_from_table(tables["targets"], "Targets"), "loss": loss,
+                      "learning_rate": rate})
+    except SpecError as error:
+        st.error(plain(f"This network cannot be computed yet. {error}"))
+        return None
+
+
+def show_forward(sol: Solution, by_keras: dict) -> None:
+    """Section 3: every neuron's sum and activation, the loss, and the same numbers from Keras."""
     st.header("3. Forward pass")
-    for index, rows in enumerate(forward_steps(spec), start=1):
-        st.markdown(f"**Layer {index}** ({spec['layers'][index - 1]['activation']})")
+    for index, rows in enumerate(sol.forward_steps, start=1):
+        st.markdown(f"**Layer {index}** ({sol.spec['layers'][index - 1]['activation']})")
         st.code("\n".join(line for r in rows for line in (r["sum"], r["activation"])), language=None, wrap_lines=True)
     st.markdown("**Loss** — how far the outputs are from the targets")
-    st.code("\n".join(loss_steps(spec)), language=None, wrap_lines=True)
-
+    st.code("\n".join(sol.loss_steps), language=None, wrap_lines=True)
     st.subheader("The same numbers from Keras")
-    with st.spinner("Loading Keras and building the same network (the first time takes a few seconds)…"):
-        by_keras = _keras(spec_id)
-    compare = pd.DataFrame({"value": [f"a_{n}" for level in names[1:] for n in level] + ["loss"],
-                            "by hand": [v for p in passes for v in p["a"]] + [step["loss"]],
+    compare = pd.DataFrame({"value": [f"a_{n}" for level in sol.names[1:] for n in level] + ["loss"],
+                            "by hand": [v for p in sol.passes for v in p["a"]] + [sol.loss],
                             "Keras": [v for level in by_keras["activations"] for v in level] + [by_keras["loss"]]})
-    compare["difference"] = [f"{d:.1e}" for d in (compare["by hand"] - compare["Keras"]).abs()]
+    compare["difference"] = [f"{_gap(h, k):.1e}" for h, k in zip(compare["by hand"], compare["Keras"])]
     st.dataframe(compare.assign(**{c: compare[c].map(fmt) for c in ("by hand", "Keras")}), hide_index=True)
     st.caption("Keras ran `Dense` layers in float64 holding the very same weights. Differences around 1e-16 are "
-               "rounding in the last binary digit.")
-    if "crossentropy" in spec["loss"]:
+               "rounding in the last binary digit (for numbers above 1, the difference is relative to their size).")
+    if "crossentropy" in sol.spec["loss"]:
         st.caption("Keras computes cross-entropy from the output layer's z (\"from logits\"), and so do we. "
                    "Fed bare probabilities instead, it would clip them to [10⁻⁷, 1 − 10⁻⁷], and a saturated "
                    "output would give a slightly different loss.")
 
-    # ---------- Backpropagation ----------
+
+def show_backprop(sol: Solution, by_keras: dict) -> None:
+    """Section 4: δ of every neuron, the gradients beside GradientTape's, the step and the loss after it."""
     st.header("4. One step of backpropagation")
     st.markdown(
         "**Backpropagation** finds ∂L/∂w for every weight with the chain rule; **gradient descent** then "
@@ -117,38 +165,54 @@ def _solution(spec: dict, spec_id: str, names: list[list[str]], revealed: bool) 
         "(examples ÷ batch size) iterations. Here the batch is one example, so this page shows **one iteration**. "
         "An epoch is therefore not an iteration: with 1,000 examples and batches of 50, one epoch is 20 iterations."
     )
-    for index, rows in reversed(list(enumerate(delta_steps(spec), start=1))):
+    for index, rows in reversed(list(enumerate(sol.delta_steps, start=1))):
         st.markdown(f"**Layer {index}: δ of each neuron**")
         st.code("\n".join(line for r in rows for line in r["lines"]), language=None, wrap_lines=True)
-
-    table = parameter_table(spec)
+    table = sol.parameters.copy()
     table["GradientTape"] = [g for grad in by_keras["gradients"] for j in range(len(grad["biases"]))
                              for g in [row[j] for row in grad["weights"]] + [grad["biases"][j]]]
-    gap = (table["gradient"] - table["GradientTape"]).abs().max()
+    gap = max(_gap(h, k) for h, k in zip(table["gradient"], table["GradientTape"]))
     shown = table.assign(**{c: table[c].map(fmt) for c in ("value", "gradient", "GradientTape", "updated")})
     st.markdown("**Gradient of every weight and bias**: ∂L/∂w = δ × the value coming in")
     # height="content": every row visible, no scrolling inside the table on the projector
     st.dataframe(shown[["parameter", "gradient", "GradientTape", "chain rule"]], hide_index=True, height="content")
     st.success(f"The chain rule by hand and TensorFlow's automatic differentiation (tf.GradientTape) agree: "
                f"the largest difference is {gap:.1e}.")
-    st.markdown(f"**The gradient-descent step**: new w = w − {fmt(spec['learning_rate'])} × ∂L/∂w")
+    st.markdown(f"**The gradient-descent step**: new w = w − {fmt(sol.spec['learning_rate'])} × ∂L/∂w")
+    if sol.note:
+        st.warning(sol.note, icon=":material/warning:")
     st.dataframe(shown[["parameter", "update", "updated"]].rename(columns={"updated": "new value"}), hide_index=True,
                  height="content")
     before, after = st.columns(2)
-    before.metric("Loss before the step", fmt(step["loss"]))
-    after.metric("Loss after one step", fmt(step["loss_after"]), delta=fmt(step["loss_after"] - step["loss"]),
-                 delta_color="inverse")
-    if step["loss_after"] > step["loss"]:
+    before.metric("Loss before the step", fmt(sol.loss))
+    finite = sol.loss_after - sol.loss == sol.loss_after - sol.loss  # False for ∞ − ∞ and NaN
+    after.metric("Loss after one step", fmt(sol.loss_after), delta_color="inverse",
+                 delta=fmt(sol.loss_after - sol.loss) if finite else None)
+    if sol.loss_after > sol.loss and not sol.note:
         st.warning("The loss went up: the learning rate is too large for this network, so the step overshoots.")
 
-    # ---------- Answer key ----------
+
+def show_answer_key(sol: Solution) -> None:
     st.header("5. Answer key")
     st.markdown("The whole worked solution, to print or hand out.")
     md_col, csv_col = st.columns(2)
-    md_col.download_button("Worked solution (Markdown)", answer_key_markdown(spec), file_name="worked_solution.md",
+    md_col.download_button("Worked solution (Markdown)", answer_key_markdown(sol), file_name="worked_solution.md",
                            mime="text/markdown", on_click="ignore", key="forward_pass_download_md")
-    csv_col.download_button("Weights and gradients (CSV)", answer_key_csv(spec), file_name="weights_and_gradients.csv",
+    csv_col.download_button("Weights and gradients (CSV)", answer_key_csv(sol), file_name="weights_and_gradients.csv",
                             mime="text/csv", on_click="ignore", key="forward_pass_download_csv")
+
+
+def show_prediction(sol: Solution, spec_id: str) -> None:
+    """Section 2: a guess of the first output before the working appears."""
+    if state.get("forward_pass_revealed_for"):
+        st.info("You changed the network, so here is a new prediction to make.")
+    output = sol.names[-1][0]
+    st.markdown(f"Before you see the working, estimate what the first output neuron, **a_{output}**, "
+                "will be. A rough guess is fine: look at the signs and sizes of the weights.")
+    st.number_input(f"Your guess for the output a_{output}", value=0.5, step=0.01, format="%.4f",
+                    key="forward_pass_guess")
+    st.button("Check my guess and show the working", key="forward_pass_reveal", type="primary",
+              on_click=_reveal, args=(spec_id, sol.passes[-1]["a"][0]))
 
 
 if "forward_pass_base" not in state:
@@ -161,68 +225,23 @@ st.markdown(
     "inputs of the next. Below you compute a small network this way, compare with Keras, and then take "
     "one training step with the chain rule."
 )
-
 # Drawn before anything that can fail, so the switch keeps its state while a table has an empty cell.
 show_all = st.toggle("Teacher mode: show the answers without asking for a guess", key="forward_pass_show_all")
-
-# ---------- Network ----------
-st.header("1. The network")
-left, right = st.columns([2, 1])
-left.selectbox("Start from", list(PRESETS), key="forward_pass_preset", on_change=_pick_preset)
-right.file_uploader("…or upload a spec (.json)", type=["json"], key="forward_pass_upload", on_change=_upload)
-if state.get("forward_pass_upload_error"):
-    st.error(state["forward_pass_upload_error"])
-base, version = state["forward_pass_base"], state["forward_pass_version"]
-names = neuron_names(base)
-if base.get("description"):
-    st.caption(base["description"])
-st.markdown("Change any number in the tables. In a layer's table, **row i, column j is the weight from "
-            "incoming value i to neuron j** (the same layout as a Keras `Dense` kernel); the last row holds "
-            "the biases. To change the shape of the network, download the spec, edit it and upload it.")
-
-st.markdown("**Inputs**")
-inputs = st.data_editor(row_table(base["inputs"], names[0], "input"), key=f"forward_pass_inputs_v{version}")
-layers = []
-for index, layer in enumerate(base["layers"]):
-    table_col, act_col = st.columns([3, 1])
-    kind = "output layer" if index == len(base["layers"]) - 1 else "hidden layer"
-    table = table_col.data_editor(layer_table(base, index), key=f"forward_pass_layer{index + 1}_v{version}")
-    activation = act_col.selectbox(f"Layer {index + 1} ({kind}) activation", ACTIVATIONS,
-                                   index=ACTIVATIONS.index(layer["activation"]),
-                                   key=f"forward_pass_activation{index + 1}_v{version}")
-    layers.append(layer_from_table(table, activation))
-st.markdown("**Targets** (what the output should be)")
-targets = st.data_editor(row_table(base["targets"], names[-1], "target"), key=f"forward_pass_targets_v{version}")
-loss_col, rate_col = st.columns(2)
-loss = loss_col.selectbox("Loss", LOSSES, index=LOSSES.index(base["loss"]), key=f"forward_pass_loss_v{version}",
-                          format_func=lambda n: f"{n}: {LOSS_FORMULAS[n]}")
-rate = rate_col.number_input("Learning rate", min_value=MIN_RATE, max_value=MAX_RATE, step=0.05, format="%g",
-                             value=float(base["learning_rate"]), key=f"forward_pass_rate_v{version}")
-
-try:
-    spec = validate_spec({"name": base.get("name", "My network"), "inputs": row_from_table(inputs), "layers": layers,
-                          "targets": row_from_table(targets), "loss": loss, "learning_rate": rate})
-except SpecError as error:
-    st.error(f"This network cannot be computed yet. {error}")
-    spec = None
-if spec is not None:
-    st.download_button("Download this spec (JSON)", spec_to_json(spec), file_name="network.json",
-                       mime="application/json", on_click="ignore", key="forward_pass_download_spec")
-
-    # ---------- Predict first ----------
+solution = show_network()
+if solution is not None:
+    spec_id = spec_to_json(solution.spec)
+    st.download_button("Download this spec (JSON)", spec_id, file_name="network.json", mime="application/json",
+                       on_click="ignore", key="forward_pass_download_spec")
     st.header("2. Predict first")
-    spec_id = spec_to_json(spec)
-    revealed = state.get("forward_pass_revealed_for") == spec_id
-    if revealed or show_all:
-        if not revealed:
+    if GATE.revealed(spec_id) or show_all:
+        if GATE.revealed(spec_id):
+            show_verdict(GATE.feedback())
+        else:
             st.caption("Teacher mode is on, so the answers are shown without a guess.")
-        _solution(spec, spec_id, names, revealed)
+        with st.spinner("Loading Keras and building the same network (the first time takes a few seconds)…"):
+            keras_numbers = _keras(spec_id)
+        show_forward(solution, keras_numbers)
+        show_backprop(solution, keras_numbers)
+        show_answer_key(solution)
     else:
-        if state.get("forward_pass_revealed_for"):
-            st.info("You changed the network, so here is a new prediction to make.")
-        st.markdown(f"Before you see the working, estimate what the first output neuron, **a_{names[-1][0]}**, "
-                    "will be. A rough guess is fine: look at the signs and sizes of the weights.")
-        st.number_input(f"Your guess for the output a_{names[-1][0]}", value=0.5, step=0.01, format="%.4f",
-                        key="forward_pass_guess")
-        st.button("Check my guess and show the working", key="forward_pass_reveal", type="primary",
-                  on_click=_reveal, args=(spec_id,))
+        show_prediction(solution, spec_id)

@@ -2,6 +2,7 @@
 import copy
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.core.guess import grade_number
 from models.foundations import forward_pass as fp
+from pages.shared.feedback import plain
 
 PRESETS = fp.load_presets()
 CLASSIC = next(spec for name, spec in PRESETS.items() if name.startswith("Classic"))
@@ -238,8 +240,13 @@ def table_with(at: AppTest, column: str):
     return next(t.value for t in at.dataframe if column in t.value.columns)
 
 
+def unescape(markdown: str) -> str:
+    """What a student reads in a box whose student text was escaped for Markdown (pages.shared.feedback.plain)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return [unescape(e.value) for e in at.error]
 
 
 @pytest.mark.slow
@@ -309,7 +316,7 @@ def test_predict_first_hides_the_answer_until_the_guess():
     assert not at.exception
     actual = fp.forward(next(iter(PRESETS.values())))[-1]["a"][0]
     expected = grade_number(0.6, actual, close_within=max(0.05, 0.1 * abs(actual))).message
-    shown = [a.value for kind in (at.success, at.info, at.warning) for a in kind]
+    shown = [unescape(a.value) for kind in (at.success, at.info, at.warning) for a in kind]
     assert expected in shown
     assert "3. Forward pass" in [h.value for h in at.header]
     # A new network asks for a new prediction.
@@ -353,3 +360,178 @@ def test_a_one_layer_network_uploads_and_matches_keras():
     at.run()
     assert not at.exception and not errors(at)
     assert table_with(at, "difference")["difference"].astype(float).max() < 1e-9
+
+
+# ---------- what a mischievous student tried (issue: tracebacks, silent changes, rough edges) ----------
+
+REGRESSION = next(spec for name, spec in PRESETS.items() if name.startswith("Regression 3-2-1"))
+EXTREME = {"inputs": [1e6, -1e6],
+           "layers": [{"weights": [[1e6, -1e6], [-1e6, 1e6]], "biases": [1e6, -1e6], "activation": "relu"},
+                      {"weights": [[1e6], [-1e6]], "biases": [1e6], "activation": "relu"}],
+           "targets": [-1e6], "loss": "half_sse", "learning_rate": 100}
+
+
+def test_a_step_that_throws_the_weights_out_of_range_is_shown_with_a_note():
+    spec = copy.deepcopy(REGRESSION)
+    spec.update(targets=[10000.0], learning_rate=100.0)
+    sol = fp.solve(spec)
+    updated = sol.step["updated"]["layers"]
+    largest = max(abs(v) for layer in updated for v in sum(layer["weights"], []) + layer["biases"])
+    assert largest > fp.MAX_ABS  # the step really leaves the input limits …
+    assert "throws the weights to" in sol.note and "too-large learning rate" in sol.note  # … and says so
+    assert math.isfinite(sol.loss_after) and sol.note in fp.answer_key_markdown(sol)
+    assert fp.backprop_step(spec)["updated"] == sol.step["updated"]  # no re-validation of the result
+    extreme = fp.solve(EXTREME)
+    assert "4.0e+32" in extreme.note
+
+
+def test_a_step_whose_loss_overflows_is_explained():
+    layers = [{"weights": [[1e6, 1e6], [1e6, 1e6]], "biases": [1e6, 1e6], "activation": "linear"} for _ in range(5)]
+    layers.append({"weights": [[1e6], [1e6]], "biases": [1e6], "activation": "linear"})
+    sol = fp.solve({"inputs": [1e6, 1e6], "layers": layers, "targets": [-1e6], "loss": "half_sse",
+                    "learning_rate": 100})
+    assert not math.isfinite(sol.loss_after) and "overflows" in sol.note and "1.8e308" in sol.note
+    assert "Loss after the step: ∞" in fp.answer_key_markdown(sol)
+
+
+@pytest.mark.parametrize("digits", [400, 5001])
+def test_huge_integers_in_a_file_get_the_message_of_any_bad_number(digits):
+    text = fp.spec_to_json(CLASSIC).replace("0.15", "9" * digits, 1)
+    with pytest.raises(fp.SpecError) as caught:
+        fp.spec_from_json(text.encode())
+    assert str(caught.value) == (f"Layer 1, weights row 1, column 1: a number of {digits} digits is too large; "
+                                 "keep numbers between -1,000,000 and 1,000,000.")
+
+
+def test_an_out_of_range_number_is_quoted_as_typed():
+    text = fp.spec_to_json(CLASSIC).replace("0.15", "1000001", 1)
+    with pytest.raises(fp.SpecError, match=r"column 1: 1000001 is too large; keep numbers between -1,000,000"):
+        fp.spec_from_json(text)
+    cells = fp.row_table([0.05, 0.1], ["x1", "x2"], "input").assign(x1="1000001")
+    with pytest.raises(fp.SpecError, match=r"Inputs, position 1: 1000001 is too large"):
+        fp.validate_spec({**CLASSIC, "inputs": fp.row_from_table(cells, "Inputs")})
+
+
+@pytest.mark.parametrize("typed, value", [("2e3", 2000.0), ("1,5", 1.5), ("-0.25", -0.25), ("1e-7", 1e-7)])
+def test_table_cells_hold_what_was_typed(typed, value):
+    table = fp.layer_table(CLASSIC, 0)
+    table.iloc[0, 0] = typed
+    assert fp.layer_from_table(table, "sigmoid", "Layer 1")["weights"][0][0] == value
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("1e309", "Layer 1, weights row 1, column 1: 1e309 is too large for a computer's floating-point numbers"),
+    ("2e3x", "Layer 1, weights row 1, column 1: '2e3x' is not a number"),
+    ("1e7", "Layer 1, weights row 1, column 1: 1e7 is too large; keep numbers between -1,000,000 and 1,000,000")])
+def test_table_cells_that_cannot_be_used_say_so(typed, message):
+    table = fp.layer_table(CLASSIC, 0)
+    table.iloc[0, 0] = typed
+    with pytest.raises(fp.SpecError) as caught:
+        layer = fp.layer_from_table(table, "sigmoid", "Layer 1")
+        fp.validate_spec({**CLASSIC, "layers": [layer, CLASSIC["layers"][1]]})
+    assert message in str(caught.value)
+
+
+def test_long_texts_and_big_files_are_refused():
+    with pytest.raises(fp.SpecError, match="description has 501 characters; keep it to 500"):
+        fp.validate_spec({**CLASSIC, "description": "x" * 501})
+    with pytest.raises(fp.SpecError, match="name has 81 characters; keep it to 80"):
+        fp.validate_spec({**CLASSIC, "name": "x" * 81})
+    with pytest.raises(fp.SpecError, match="a spec is at most 200,000 bytes"):
+        fp.spec_from_json(json.dumps({**CLASSIC, "description": "x" * 300_000}).encode())
+
+
+def test_solve_checks_the_spec_once(monkeypatch):
+    calls = []
+    original = fp.validate_spec
+    monkeypatch.setattr(fp, "validate_spec", lambda spec: calls.append(1) or original(spec))
+    sol = fp.solve(CLASSIC)
+    fp.answer_key_markdown(sol), fp.answer_key_csv(sol)
+    assert len(calls) == 1
+    assert sol.forward_steps == fp.forward_steps(CLASSIC) and sol.loss == fp.loss_value(CLASSIC)
+
+
+def edit_cell(at: AppTest, table_key_start: str, row: int, column: str, text) -> AppTest:
+    key = next(e.key for e in at.data_editor if e.key.startswith(table_key_start))
+    at.session_state[key] = {"edited_rows": {row: {column: text}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.slow
+def test_page_regression_preset_with_a_huge_target_and_rate_shows_the_step_and_a_note():
+    at = choose(page(), REGRESSION["name"])
+    edit_cell(at, "forward_pass_targets", 0, "o1", "10000")
+    next(n for n in at.number_input if n.label == "Learning rate").set_value(100.0).run()
+    at.button(key="forward_pass_reveal").click().run()
+    assert not at.exception and not errors(at)
+    spec = copy.deepcopy(REGRESSION)
+    spec.update(targets=[10000.0], learning_rate=100.0)
+    expected = fp.solve(spec)
+    assert [w.value for w in at.warning if "throws the weights" in w.value] == [expected.note]
+    assert list(table_with(at, "new value")["new value"]) == [fp.fmt(v) for v in expected.parameters["updated"]]
+    assert [m.value for m in at.metric] == [fp.fmt(expected.loss), fp.fmt(expected.loss_after)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("digits", [400, 5001])
+def test_page_upload_with_a_huge_integer_gives_a_message_and_keeps_the_uploader(digits):
+    at = page(forward_pass_show_all=True)
+    text = fp.spec_to_json(CLASSIC).replace("0.15", "9" * digits, 1)
+    at.file_uploader(key="forward_pass_upload").set_value(("huge.json", text.encode(), "application/json")).run()
+    assert not at.exception
+    assert any(f"huge.json: Layer 1, weights row 1, column 1: a number of {digits} digits is too large" in e
+               for e in errors(at))
+    assert at.file_uploader(key="forward_pass_upload") and at.code  # the page and the uploader stay
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("typed, value", [("2e3", 2000.0), ("1,5", 1.5), ("-1e-3", -0.001)])
+def test_page_table_cells_keep_what_the_student_typed(typed, value):
+    at = choose(page(forward_pass_show_all=True), CLASSIC["name"])
+    edit_cell(at, "forward_pass_inputs", 0, "x1", typed)
+    edited = copy.deepcopy(CLASSIC)
+    edited["inputs"][0] = value
+    assert not errors(at) and fp.solve(edited).forward_steps[0][0]["sum"] in at.code[0].value
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("typed, message", [
+    ("1e309", "Inputs, position 1: 1e309 is too large for a computer's floating-point numbers"),
+    ("1e7", "Inputs, position 1: 1e7 is too large; keep numbers between -1,000,000 and 1,000,000."),
+    ("1000001", "Inputs, position 1: 1000001 is too large"),
+    ("abc", "Inputs, position 1: 'abc' is not a number")])
+def test_page_table_cells_that_cannot_be_used_name_the_cell(typed, message):
+    at = choose(page(forward_pass_show_all=True), CLASSIC["name"])
+    edit_cell(at, "forward_pass_inputs", 0, "x1", typed)
+    assert not at.code and any(message in e for e in errors(at))
+
+
+@pytest.mark.slow
+def test_page_shows_student_markdown_as_text_and_the_box_shows_the_upload():
+    spec = {**CLASSIC, "name": "**bold** $x^2$", "description": "[click](http://example.com) ![i](http://x/i.png)"}
+    at = page(forward_pass_show_all=True)
+    at.file_uploader(key="forward_pass_upload").set_value(("mine.json", json.dumps(spec).encode(),
+                                                           "application/json")).run()
+    assert not at.exception and not errors(at)
+    assert at.selectbox(key="forward_pass_preset").value == "Uploaded: **bold** $x^2$"
+    [caption] = [c.value for c in at.caption if "click" in c.value]
+    assert caption == plain(spec["description"]) and unescape(caption) == spec["description"]
+    long = {**CLASSIC, "description": "x" * 5000}
+    at.file_uploader(key="forward_pass_upload").set_value(("long.json", json.dumps(long).encode(),
+                                                           "application/json")).run()
+    assert any("description has 5,000 characters; keep it to 500" in e for e in errors(at))
+    assert at.selectbox(key="forward_pass_preset").value == "Uploaded: **bold** $x^2$"  # the last good upload
+    choose(at, CLASSIC["name"])
+    assert at.selectbox(key="forward_pass_preset").value == CLASSIC["name"] and not errors(at)
+
+
+@pytest.mark.slow
+def test_page_guess_of_1e300_prints_readably():
+    at = page()
+    at.number_input(key="forward_pass_guess").set_value(1e300)
+    at.button(key="forward_pass_reveal").click().run()
+    assert not at.exception
+    [box] = [unescape(w.value) for w in at.warning if "You guessed" in w.value]
+    assert "1.000e+300" in box and len(box) < 150

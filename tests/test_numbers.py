@@ -58,3 +58,41 @@ def test_format_is_readable(value, text):
 def test_format_never_prints_negative_zero():
     assert format_number(-0.0) == "0.0000"
     assert format_number(-1e-5, digits=6) == "-0.000010"
+
+
+def test_json_numbers_keep_their_text_and_never_overflow():
+    import json
+
+    from models.core.numbers import check_value, json_number, shown
+
+    values = json.loads(f'[1000001, 1e400, {"9" * 400}, {"9" * 5001}]', parse_int=json_number,
+                        parse_float=json_number)
+    assert [shown(v) for v in values] == ["1000001", "1e400", "a number of 400 digits", "a number of 5001 digits"]
+    for value in values:
+        with pytest.raises(ValueError, match=r"^Weight: .* is too large; keep numbers between -1,000,000 and 1,"):
+            check_value(value, "Weight", low=-1e6, high=1e6)
+
+
+@pytest.mark.parametrize("value, message", [
+    (None, "Cell is empty."), ("abc", "Cell: 'abc' is not a number."), ("0.2", "Cell: '0.2' is text"),
+    (True, "Cell: true is not a number."), (float("nan"), "Cell is empty or not a number (NaN)."),
+    (float("inf"), "Cell: inf is infinite"), (10**400, "an integer of about 401 digits is too large"),
+    (-2e6, "Cell: -2000000.0 is too small; keep numbers between -1,000,000 and 1,000,000.")])
+def test_check_value_names_the_place(value, message):
+    from models.core.numbers import check_value
+
+    with pytest.raises(ValueError) as caught:
+        check_value(value, "Cell", low=-1e6, high=1e6)
+    assert message in str(caught.value)
+
+
+def test_interval_wording():
+    with pytest.raises(ValueError, match=r"must be a number in \[0, 1\]; got 1.5"):
+        check_number(1.5, "The slope", low=0, high=1, interval=True)
+
+
+@pytest.mark.parametrize("value, text", [
+    (1.3, "1.3"), (0.9025384, "0.902538"), (1e308, "1e+308"), (-3.7200759760208356e-42, "-3.72008e-42"),
+    (-0.0, "0"), (-math.inf, "−∞"), (2.0, "2")])
+def test_format_significant_digits(value, text):
+    assert format_number(value, 6, significant=True) == text

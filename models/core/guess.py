@@ -2,6 +2,8 @@
 import math
 from dataclasses import dataclass
 
+from models.core.numbers import format_number
+
 
 @dataclass(frozen=True)
 class GuessFeedback:
@@ -25,9 +27,11 @@ def grade_number(guess: float, actual: float, *, close_within: float, spot_on_wi
         verdict = "close"
     else:
         verdict = "off"
+    # format_number never prints a non-zero difference as 0.000 (it switches to 3.0e-04), nor 300-digit numbers.
     direction = "too high" if error > 0 else "too low"
-    detail = "" if error == 0 else f", {abs(error):.{digits}f} {direction}"
-    message = f"You guessed {guess:.{digits}f}; the answer is {actual:.{digits}f} ({verdict}{detail})."
+    detail = "" if error == 0 else f", {format_number(abs(error), digits)} {direction}"
+    message = (f"You guessed {format_number(guess, digits)}; the answer is {format_number(actual, digits)} "
+               f"({verdict}{detail}).")
     return GuessFeedback(guess=guess, actual=actual, error=error, verdict=verdict, message=message)
 
 
