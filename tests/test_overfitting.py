@@ -14,6 +14,8 @@ from models.engine.mlp import build_mlp
 from models.engine.trainer import Trainer, TrainingResult
 from models.training import overfitting as ov
 from models.training.datasets import make_circles, make_moons, make_sine, split
+from models.training.live import Ending
+from pages.shared.charts import long_curves
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "overfitting.py")
@@ -162,7 +164,7 @@ def test_markers_for_turn_up_and_early_stopping():
 
 def test_long_curves_thins_long_runs_but_keeps_the_last_epoch():
     h = history(np.linspace(1, 0, 1001), np.linspace(1, 0.5, 1001))
-    long = ov.long_curves(h, max_points=400)
+    long = long_curves(ov.thin_history(h, max_points=400))
     epochs = long.loc[long["set"] == "training", "epoch"]
     assert epochs.iloc[0] == 1 and epochs.iloc[-1] == 1001 and len(epochs) <= 402
     merged = long[long["set"] == "validation"].merge(h, on="epoch")
@@ -239,7 +241,8 @@ def test_run_rows_come_from_the_history():
     assert (row["points"], row["patience"], row["seed"], row["network"]) == (20, 3, 5, "2-8-1")
     assert run.picture is None and len(run.points) == 20 and set(run.points["set"]) == {"training", "validation"}
 
-    cut = ov.make_run(8, "custom", settings, result_of(h.iloc[:2], status="running", epochs=6), data, 0.1)
+    cut = ov.make_run(8, "custom", settings, result_of(h.iloc[:2], status="running", epochs=6), data, 0.1,
+                      ending=Ending.STOPPED)
     assert cut.status == "stopped by you" and "after 2 of 6 epochs" in cut.message
     assert cut.diagnosis.text.startswith("(After 2 of 6 epochs.)")
     empty = ov.make_run(9, "custom", settings, result_of(h.iloc[:0], status="diverged", epochs=6, diverged_at=1),
@@ -405,7 +408,7 @@ def test_page_regression_draws_the_fitted_curve():
     ({"epochs": 0}, "Choose between 1 and 5000 epochs; got 0"),
     ({"learning_rate": 0.0}, "learning rate must be above 0"),
     ({"units": 0}, "Each hidden layer needs between 1 and 1024 neurons; got 0"),
-    ({"n_samples": 3}, "it needs at least 2"),
+    ({"n_samples": 4, "validation_fraction": 0.1}, "it needs at least 2"),  # the widget refuses fewer than 4
     ({"epochs": 5000, "n_samples": 5000, "hidden_layers": 3, "units": 256}, "too much training for one click"),
 ])
 def test_page_bad_settings_show_their_message(change, message):

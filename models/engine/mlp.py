@@ -1,8 +1,8 @@
 """A small fully connected network (multi-layer perceptron) with optional dropout and L1/L2 penalties."""
-import math
-
 import keras
 from keras import layers
+
+from models.core.numbers import check_number
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "gelu")
 OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
@@ -14,11 +14,10 @@ def layer_seed(seed: int, index: int) -> int:
     return (seed * 1009 + index) % (2**31 - 1)
 
 
-def _check_number(name, value, low, high=math.inf, *, high_inclusive=True):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < low or value > high or (value == high and not high_inclusive):
-        top = "" if high == math.inf else f" and {'at most' if high_inclusive else 'below'} {high}"
-        raise ValueError(f"{name} must be a number of at least {low}{top}; got {value!r}.")
+def count_weights(*, input_dim: int = 2, hidden_units=(), output_units: int = 1) -> int:
+    """Weights and biases of a `build_mlp` network: each Dense layer has (inputs + 1) x neurons; dropout adds none."""
+    sizes = [input_dim, *hidden_units, output_units]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
 
 def build_mlp(*, input_dim=2, hidden_units=(64, 64), activation="relu", output_units=1,
@@ -29,35 +28,32 @@ def build_mlp(*, input_dim=2, hidden_units=(64, 64), activation="relu", output_u
     `hidden_units=()` gives a model without hidden layers (linear or logistic regression).
     `dropout_layers` lists which hidden layers (1 = first) get dropout after them; None means all.
     """
-    if not isinstance(input_dim, int) or input_dim < 1:
-        raise ValueError(f"The model needs at least 1 input feature; got input_dim={input_dim!r}.")
+    input_dim = check_number(input_dim, "The number of input features (input_dim)", low=1, integer=True)
     hidden_units = tuple(hidden_units)
     if len(hidden_units) > MAX_HIDDEN_LAYERS:
         raise ValueError(f"Use at most {MAX_HIDDEN_LAYERS} hidden layers; got {len(hidden_units)}.")
     for i, units in enumerate(hidden_units, start=1):
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"Hidden layer {i} has {units!r} neurons; every hidden layer needs at least 1. "
-                             "For a model without hidden layers, use hidden_units=().")
-        if units > MAX_UNITS:
-            raise ValueError(f"Hidden layer {i} has {units} neurons; use at most {MAX_UNITS}.")
+        try:
+            check_number(units, f"The number of neurons of hidden layer {i}", low=1, high=MAX_UNITS, integer=True)
+        except ValueError as problem:
+            raise ValueError(f"{problem} (every hidden layer needs at least 1; for a model without hidden layers, "
+                             "use hidden_units=()).") from None
     if activation not in ACTIVATIONS:
         raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}.")
     if output_activation not in OUTPUT_ACTIVATIONS:
         raise ValueError(f"Unknown output activation {output_activation!r}; "
                          f"choose one of {', '.join(OUTPUT_ACTIVATIONS)}.")
-    if not isinstance(output_units, int) or output_units < 1:
-        raise ValueError(f"The output layer needs at least 1 neuron; got {output_units!r}.")
-    _check_number("The dropout rate", dropout_rate, 0.0, 1.0, high_inclusive=False)
-    _check_number("The L1 penalty", l1, 0.0)
-    _check_number("The L2 penalty", l2, 0.0)
+    output_units = check_number(output_units, "The number of output neurons", low=1, integer=True)
+    dropout_rate = check_number(dropout_rate, "The dropout rate", low=0.0, high=1.0, high_open=True)
+    l1 = check_number(l1, "The L1 penalty", low=0.0)
+    l2 = check_number(l2, "The L2 penalty", low=0.0)
     if dropout_layers is None:
         dropout_layers = range(1, len(hidden_units) + 1)
     dropout_layers = set(dropout_layers)
     if not dropout_layers <= set(range(1, len(hidden_units) + 1)):
         raise ValueError(f"Dropout can follow hidden layers 1 to {len(hidden_units)}; "
                          f"got {sorted(dropout_layers)}.")
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"The seed must be a whole number of 0 or more; got {seed!r}.")
+    seed = check_number(seed, "The seed", low=0, integer=True)
 
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
     inputs = keras.Input(shape=(input_dim,), name="features")

@@ -10,9 +10,10 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 
 import keras
 import numpy as np
@@ -36,11 +37,11 @@ MAX_WORK = 10**10  # epochs x points x parameters per click: about 2 s of this 2
 MAX_STEPS = 250_000  # optimizer steps per click (tiny batches cost time per step, whatever the size)
 MAX_EPOCHS = 5000
 CHUNK_CAPACITY = 500  # most epochs one compiled call runs; run() splits longer requests
+SECONDS_PER_CHUNK = 0.2  # a page redraws (and a Stop click takes effect) about this often
 # A run counts as diverged when its loss is NaN or infinite, or grows past this many times the
 # untrained model's loss (at least 1): sigmoid outputs keep cross-entropy finite even when it explodes.
 DIVERGENCE_FACTOR = 100.0
 
-_RUNNING, _STOPPED, _DIVERGED = 0, 1, 2
 _GOLDEN = 0x9E3779B9
 _SHUFFLE_STREAM = 0x5EED
 
@@ -104,12 +105,8 @@ def check_work(*, epochs: int, n_points: int, n_params: int, steps_per_epoch: in
             f"= {epochs * steps_per_epoch}, and the limit is {max_steps}. Use a larger batch size or fewer epochs.")
 
 
-def _check_int(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-            high is not None and value > high):
-        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be a whole number {limit}; got {value!r}.")
-    return int(value)
+def _whole(value, what, low, high=math.inf) -> int:
+    return check_number(value, what, low=low, high=high, integer=True)
 
 
 def _make_optimizer(name: str, learning_rate: float, momentum: float):
@@ -138,11 +135,24 @@ def _make_loss(name: str, reduction="sum_over_batch_size", huber_delta: float = 
     raise ValueError(f"Unknown loss {name!r}; choose one of {', '.join(LOSSES)}.")
 
 
+class RunStatus(StrEnum):
+    """Where a run stands; equal to its text ("finished" == RunStatus.FINISHED)."""
+    READY = "ready"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED_EARLY = "stopped early"
+    DIVERGED = "diverged"
+
+    @property
+    def done(self) -> bool:
+        return self in (RunStatus.FINISHED, RunStatus.STOPPED_EARLY, RunStatus.DIVERGED)
+
+
 @dataclass(frozen=True)
 class TrainingResult:
     """What a run has produced so far: the curves and how it ended."""
     history: pd.DataFrame  # epoch (from 1), loss, val_loss and, for classification, accuracy, val_accuracy
-    status: str  # "ready", "running", "finished", "stopped early" or "diverged"
+    status: RunStatus
     epochs_run: int
     epochs: int
     best_epoch: int | None  # the epoch with the lowest validation loss
@@ -152,7 +162,7 @@ class TrainingResult:
 
     @property
     def done(self) -> bool:
-        return self.status in ("finished", "stopped early", "diverged")
+        return RunStatus(self.status).done
 
 
 class Trainer:
@@ -167,9 +177,9 @@ class Trainer:
         self.huber_delta = check_number(huber_delta, "The Huber delta", low=0, low_open=True)
         self.shuffle = bool(shuffle)
         self.loss_name, self.optimizer_name = loss, optimizer
-        self.n_train = _check_int("The number of training points", n_train, 2)
-        self.n_val = _check_int("The number of validation points", n_val, 2)
-        self.requested_batch_size = _check_int("The batch size", batch_size, 1)
+        self.n_train = _whole(n_train, "The number of training points", 2)
+        self.n_val = _whole(n_val, "The number of validation points", 2)
+        self.requested_batch_size = _whole(batch_size, "The batch size", 1)
         self.batch_size = min(self.requested_batch_size, self.n_train)
         self._layers = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
         for layer in self._layers:
@@ -218,7 +228,7 @@ class Trainer:
 
     def reset(self, seed: int) -> None:
         """New initial weights (as `build_mlp(seed=seed)`), fresh optimizer state, empty history."""
-        seed = _check_int("The seed", seed, 0, 2**31 - 1)
+        seed = _whole(seed, "The seed", 0, 2**31 - 1)
         with self._lock:
             reinitialize(self.model, seed)
             learning_rate = float(self.optimizer.learning_rate.numpy())
@@ -232,7 +242,7 @@ class Trainer:
                 best.assign(variable)
             self.seed = seed
             self.epochs, self.epoch, self.patience = 0, 0, None
-            self.status, self.diverged_at = "ready", None
+            self.status, self.diverged_at = RunStatus.READY, None
             self._rows = []
 
     def start(self, x_train, y_train, x_val, y_val, *, epochs: int, learning_rate: float, seed: int = 0,
@@ -243,13 +253,13 @@ class Trainer:
         cross-entropy, target values for the regression losses (MSE, MAE, Huber). `patience` turns on
         early stopping on the validation loss.
         """
-        epochs = _check_int("The number of epochs", epochs, 1, MAX_EPOCHS)
-        if not (isinstance(learning_rate, (int, float, np.floating)) and math.isfinite(learning_rate)
-                and learning_rate > 0):
-            raise ValueError(f"The learning rate must be a number above 0; got {learning_rate!r}. "
-                             "With a learning rate of 0 the weights never change.")
+        epochs = _whole(epochs, "The number of epochs", 1, MAX_EPOCHS)
+        try:
+            learning_rate = check_number(learning_rate, "The learning rate", low=0, low_open=True)
+        except ValueError as problem:
+            raise ValueError(f"{problem} With a learning rate of 0 the weights never change.") from None
         if patience is not None:
-            patience = _check_int("The early-stopping patience", patience, 1)
+            patience = _whole(patience, "The early-stopping patience", 1)
         data = (self._features(x_train, self.n_train, "training"), self._labels(y_train, self.n_train, "training"),
                 self._features(x_val, self.n_val, "validation"), self._labels(y_val, self.n_val, "validation"))
         check_work(epochs=epochs, n_points=self.n_train + self.n_val, n_params=self.n_params,
@@ -295,7 +305,7 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        return self.status in ("finished", "stopped early", "diverged")
+        return self.status.done
 
     def warm_up(self) -> None:
         """Compile now (about a second the first time) without training."""
@@ -309,23 +319,23 @@ class Trainer:
         if self._data is None:
             raise RuntimeError("Call start() before run().")
         if max_epochs is not None:
-            max_epochs = _check_int("The number of epochs per chunk", max_epochs, 1)
+            max_epochs = _whole(max_epochs, "The number of epochs per chunk", 1)
         with self._lock:
             remaining = self.epochs - self.epoch
             todo = remaining if max_epochs is None else min(max_epochs, remaining)
             while todo > 0 and not self.done:
-                self.status = "running"
-                rows, done, status = self._call_chunk(min(todo, CHUNK_CAPACITY))
+                self.status = RunStatus.RUNNING
+                rows, done, diverged, stopped = self._call_chunk(min(todo, CHUNK_CAPACITY))
                 self._rows.append(rows[:done])
                 self.epoch += done
                 todo -= done
-                if status == _DIVERGED:
-                    self.status, self.diverged_at = "diverged", self.epoch + 1
-                elif status == _STOPPED:
-                    self.status = "stopped early"
+                if diverged:
+                    self.status, self.diverged_at = RunStatus.DIVERGED, self.epoch + 1
+                elif stopped:
+                    self.status = RunStatus.STOPPED_EARLY
                 elif self.epoch == self.epochs:
-                    self.status = "finished"
-            if self.patience is not None and self.status in ("finished", "stopped early"):
+                    self.status = RunStatus.FINISHED
+            if self.patience is not None and self.status in (RunStatus.FINISHED, RunStatus.STOPPED_EARLY):
                 for variable, best in zip(self._variables, self._best):
                     variable.assign(best)
             return self._result()
@@ -333,9 +343,9 @@ class Trainer:
     def _call_chunk(self, n_epochs):
         patience = 2**30 if self.patience is None else self.patience
         args = [tf.constant(v, tf.int32) for v in (self.seed, self.epoch, n_epochs, patience)]
-        rows, done, status = self._chunk(*self._data, *args, tf.constant(self._loss_limit, tf.float32))
+        rows, done, diverged, stopped = self._chunk(*self._data, *args, tf.constant(self._loss_limit, tf.float32))
         self.compiled = True
-        return rows.numpy(), int(done), int(status)
+        return rows.numpy(), int(done), bool(diverged), bool(stopped)
 
     def _result(self) -> TrainingResult:
         rows = np.concatenate(self._rows) if self._rows else np.zeros((0, 4), np.float32)
@@ -353,18 +363,19 @@ class Trainer:
         if self.batch_size < self.requested_batch_size:
             note = (f" The batch size {self.requested_batch_size} is more than the {self.n_train} training points, "
                     f"so every step used all {self.n_train}.")
-        if self.status == "diverged":
-            return (f"Training diverged at epoch {self.diverged_at}: the loss blew up (it became infinite, "
+        if self.status == RunStatus.DIVERGED:
+            during = " (during it, so no epoch finished)" if self.diverged_at == 1 else ""
+            return (f"Training diverged at epoch {self.diverged_at}{during}: the loss blew up (it became infinite, "
                     f"not a number, or over {DIVERGENCE_FACTOR:g} times its value before training). "
                     f"The learning rate {self.learning_rate:g} is probably too large; try a smaller one.{note}")
-        if self.status == "stopped early":
+        if self.status == RunStatus.STOPPED_EARLY:
             return (f"Stopped early after epoch {self.epoch}: the validation loss had not improved for "
                     f"{self.patience} epochs. The weights from epoch {best_epoch} (validation loss "
                     f"{best_val:.4f}) were restored.{note}")
-        if self.status == "finished" and self.patience is not None:
+        if self.status == RunStatus.FINISHED and self.patience is not None:
             return (f"Trained all {self.epochs} epochs. The weights from the best epoch, {best_epoch} "
                     f"(validation loss {best_val:.4f}), were restored.{note}")
-        if self.status == "finished":
+        if self.status == RunStatus.FINISHED:
             return f"Trained all {self.epochs} epochs.{note}"
         return f"Trained {self.epoch} of {self.epochs} epochs.{note}"
 
@@ -437,7 +448,7 @@ class Trainer:
 
     def _run_chunk(self, x, y, xv, yv, seed, start_epoch, n_epochs, patience, loss_limit):
         rows = tf.TensorArray(tf.float32, size=CHUNK_CAPACITY, element_shape=[4])
-        done, status = tf.constant(0), tf.constant(_RUNNING)
+        done, diverged, stopped = tf.constant(0), tf.constant(False), tf.constant(False)
         # A fixed trip count with an early exit: XLA compiles a loop bound that comes from an argument
         # once per value, so `tf.range(n_epochs)` recompiled for every new chunk size.
         for i in tf.range(CHUNK_CAPACITY):
@@ -449,7 +460,7 @@ class Trainer:
             val_loss = self._total_loss(yv, pv)
             val_accuracy = self._correct(yv, pv) / self.n_val
             if tf.logical_not((loss <= loss_limit) & (val_loss <= loss_limit)):  # false for NaN too
-                status = tf.constant(_DIVERGED)
+                diverged = tf.constant(True)
                 break
             rows = rows.write(i, tf.stack([loss, accuracy, val_loss, val_accuracy]))
             done = i + 1
@@ -462,31 +473,49 @@ class Trainer:
             else:
                 self._wait.assign_add(1)
             if self._wait >= patience:
-                status = tf.constant(_STOPPED)
+                stopped = tf.constant(True)
                 break
-        return rows.stack(), done, status
+        return rows.stack(), done, diverged, stopped
 
 
-def train_in_chunks(trainer: Trainer, *, seconds_per_chunk: float = 0.2,
-                    guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[TrainingResult]:
-    """Run a started trainer to the end, yielding the run so far about every `seconds_per_chunk`.
+def chunk_epochs(seconds_per_chunk: float, seconds_per_epoch: float) -> int:
+    """The one chunk policy: as many epochs as fit in `seconds_per_chunk` at the measured speed (1 to CHUNK_CAPACITY).
 
-    `guard`, if given, is entered around each chunk (e.g. a process-wide limit on heavy work), so
-    students training at once take turns chunk by chunk.
+    Any length is fine: the compiled loop has a fixed trip count, so a new length never recompiles.
+    """
+    return int(min(max(seconds_per_chunk / max(seconds_per_epoch, 1e-6), 1), CHUNK_CAPACITY))
+
+
+def train_in_turns(trainers: Mapping, *, seconds_per_chunk: float = SECONDS_PER_CHUNK,
+                   guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[dict]:
+    """Run started trainers to the end, a chunk each in turn; after each chunk yield every run's latest result.
+
+    The first chunk is one epoch, to measure; later ones last about `seconds_per_chunk`. `guard`, if given, is
+    entered around each chunk (e.g. a process-wide limit on heavy work), so students take turns chunk by chunk.
     """
     guard = guard or contextlib.nullcontext
-    if not trainer.compiled:
-        with guard():
-            trainer.warm_up()
-    chunk = 5
-    while not trainer.done:
-        with guard():
-            before, clock = trainer.epoch, time.perf_counter()
-            result = trainer.run(chunk)
-            elapsed = time.perf_counter() - clock
-        per_epoch = elapsed / max(trainer.epoch - before, 1)
-        chunk = int(min(max(seconds_per_chunk / max(per_epoch, 1e-6), 1), CHUNK_CAPACITY))
-        yield result
+    chunks, latest = dict.fromkeys(trainers, 1), {}
+    for trainer in trainers.values():
+        if not trainer.compiled:
+            with guard():
+                trainer.warm_up()
+    while not all(trainer.done for trainer in trainers.values()):
+        for name, trainer in trainers.items():
+            if trainer.done:
+                continue
+            with guard():
+                before, clock = trainer.epoch, time.perf_counter()
+                latest[name] = trainer.run(chunks[name])
+                elapsed = time.perf_counter() - clock
+            chunks[name] = chunk_epochs(seconds_per_chunk, elapsed / max(trainer.epoch - before, 1))
+            yield {key: latest[key] for key in trainers if key in latest}
+
+
+def train_in_chunks(trainer: Trainer, *, seconds_per_chunk: float = SECONDS_PER_CHUNK,
+                    guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[TrainingResult]:
+    """Run one started trainer to the end, yielding the run so far about every `seconds_per_chunk`."""
+    for results in train_in_turns({0: trainer}, seconds_per_chunk=seconds_per_chunk, guard=guard):
+        yield results[0]
 
 
 def prime() -> float:

@@ -4,22 +4,20 @@ Every generator is `make_<name>(n_samples, noise, seed) -> DataFrame`. Classific
 columns x1, x2, label (0 or 1) with coordinates roughly in [-1.5, 1.5]; `noise` is the standard
 deviation of Gaussian jitter added to each coordinate (for the regression set, to y).
 """
-import math
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from models.core.numbers import check_number
+
 MAX_SAMPLES = 10_000
 
 
-def _check(n_samples, noise, seed) -> np.random.Generator:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise ValueError(f"The number of points must be a whole number; got {n_samples!r}.")
-    if not 2 <= n_samples <= MAX_SAMPLES:
-        raise ValueError(f"Choose between 2 and {MAX_SAMPLES} points; got {n_samples}.")
-    if not (isinstance(noise, (int, float, np.number)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"Noise must be a number of 0 or more; got {noise!r}.")
+def _rng(n_samples, noise, seed) -> np.random.Generator:
+    """The seeded generator of one data set, once its size and noise are checked."""
+    check_number(n_samples, "The number of points", low=2, high=MAX_SAMPLES, integer=True)
+    check_number(noise, "Noise", low=0)
     return np.random.default_rng(seed)
 
 
@@ -38,7 +36,7 @@ def _halves(n_samples):
 
 def make_circles(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
     """A disc (label 1) inside a ring (label 0)."""
-    rng = _check(n_samples, noise, seed)
+    rng = _rng(n_samples, noise, seed)
     n_ring, n_disc = _halves(n_samples)
     radius = np.concatenate([rng.uniform(0.7, 1.0, n_ring), rng.uniform(0.0, 0.5, n_disc)])
     angle = rng.uniform(0.0, 2 * np.pi, n_samples)
@@ -48,7 +46,7 @@ def make_circles(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
 
 def make_moons(n_samples=200, noise=0.1, seed=0) -> pd.DataFrame:
     """Two interleaving half circles, centred on the origin."""
-    rng = _check(n_samples, noise, seed)
+    rng = _rng(n_samples, noise, seed)
     n_top, n_bottom = _halves(n_samples)
     t_top, t_bottom = rng.uniform(0, np.pi, n_top), rng.uniform(0, np.pi, n_bottom)
     x1 = np.r_[np.cos(t_top), 1 - np.cos(t_bottom)] - 0.5
@@ -58,7 +56,7 @@ def make_moons(n_samples=200, noise=0.1, seed=0) -> pd.DataFrame:
 
 def make_xor(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
     """Four quadrants: label 1 where x1 and x2 have the same sign."""
-    rng = _check(n_samples, noise, seed)
+    rng = _rng(n_samples, noise, seed)
     points = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
     # Keep points a little away from the axes so that the noise-free set is cleanly separable.
     points += np.sign(points) * 0.05
@@ -68,7 +66,7 @@ def make_xor(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
 
 def make_gaussians(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
     """Two round clouds of spread 0.25, centred at (-0.6, -0.6) (label 0) and (0.6, 0.6) (label 1)."""
-    rng = _check(n_samples, noise, seed)
+    rng = _rng(n_samples, noise, seed)
     n0, n1 = _halves(n_samples)
     centre = np.r_[np.full(n0, -0.6), np.full(n1, 0.6)]
     spread = rng.normal(0.0, 0.25, size=(n_samples, 2))
@@ -77,7 +75,7 @@ def make_gaussians(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
 
 def make_spiral(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
     """Two interleaved spiral arms, each turning 1.75 times around the origin."""
-    rng = _check(n_samples, noise, seed)
+    rng = _rng(n_samples, noise, seed)
     n0, n1 = _halves(n_samples)
     x1, x2, label = [], [], []
     for arm, count in enumerate((n0, n1)):
@@ -91,7 +89,7 @@ def make_spiral(n_samples=200, noise=0.05, seed=0) -> pd.DataFrame:
 
 def make_sine(n_samples=100, noise=0.1, seed=0) -> pd.DataFrame:
     """1-D regression: y = sin(x) plus Gaussian noise, x uniform in [-3, 3] (columns x, y)."""
-    rng = _check(n_samples, noise, seed)
+    rng = _rng(n_samples, noise, seed)
     x = np.sort(rng.uniform(-3.0, 3.0, n_samples))
     return pd.DataFrame({"x": x, "y": np.sin(x) + rng.normal(0.0, noise, n_samples)})
 
@@ -116,8 +114,7 @@ class Split(NamedTuple):
 def split(df: pd.DataFrame, validation_fraction: float, seed: int, test_fraction: float = 0.0) -> Split:
     """Shuffle the rows and cut them into train / validation / test parts of the given fractions."""
     for name, fraction in (("validation", validation_fraction), ("test", test_fraction)):
-        if not (isinstance(fraction, (int, float, np.number)) and 0 <= fraction < 1):
-            raise ValueError(f"The {name} fraction must be between 0 and 1; got {fraction!r}.")
+        check_number(fraction, f"The {name} fraction (a share between 0 and 1)", low=0, high=1, high_open=True)
     if validation_fraction + test_fraction >= 1:
         raise ValueError("The validation and test fractions together must leave some points for training.")
     n = len(df)

@@ -1,9 +1,7 @@
 """Dropout, measured: training masks, Keras' 1/(1 - rate) scaling, and the same network trained with and without it.
 
-Builds on the training engine (models/training.py): the masks shown are the ones its training steps draw.
+Builds on the training engine (models/engine/trainer.py): the masks shown are the ones its training steps draw.
 """
-import contextlib
-import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -13,7 +11,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from models.core.numbers import check_number
+from models.engine.mlp import count_weights as mlp_weights
 from models.engine.trainer import (
+    MAX_EPOCHS,
     MAX_STEPS,
     MAX_WORK,
     Trainer,
@@ -22,9 +23,10 @@ from models.engine.trainer import (
     check_work,
     hash_key,
     make_trainer,
-    training_work,
+    train_in_turns,
 )
 from models.training.datasets import CLASSIFICATION_DATASETS, DATASETS, MAX_SAMPLES, split
+from models.training.live import Ending
 
 WITHOUT, WITH = "without dropout", "with dropout"
 RUNS = (WITHOUT, WITH)
@@ -37,9 +39,6 @@ DEFAULTS = {"dataset": "two moons", "n_samples": 100, "noise": 0.3, "validation_
             "hidden_units": (128, 128), "activation": "relu", "dropout_rate": 0.5, "dropout_layers": (1, 2),
             "epochs": 300, "learning_rate": 0.01, "batch_size": 32, "optimizer": "adam", "seed": 0}
 ANSWERS = ("higher", "lower")
-# Chunk lengths: a short fixed list, so a trainer meets at most four loop lengths (XLA may compile once
-# per length, seconds each); all divide 50, so epoch counts in steps of 50 need no odd last chunk.
-CHUNK_SIZES = (1, 2, 5, 10)
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,7 @@ class Comparison:
 
 def check_rate(rate) -> float:
     """The dropout rate as a float in [0, 1), or a ValueError saying why not."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not math.isfinite(rate):
-        raise ValueError(f"The dropout rate must be a number; got {rate!r}.")
+    rate = check_number(rate, "The dropout rate")
     if not 0 <= rate < 1:
         raise ValueError(f"The dropout rate is the fraction of units dropped, so it must be at least 0 and "
                          f"below 1; got {rate:g}. At 1 every unit would be dropped and nothing would reach "
@@ -101,8 +99,7 @@ def check_layers(dropout_layers, n_hidden: int) -> tuple:
 
 def count_weights(hidden_units, input_dim: int = 2, output_units: int = 1) -> int:
     """Weights and biases of a `build_mlp` network (dropout adds none)."""
-    sizes = [input_dim, *hidden_units, output_units]
-    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    return mlp_weights(input_dim=input_dim, hidden_units=hidden_units, output_units=output_units)
 
 
 def check_comparison(*, dataset: str, n_samples: int, noise: float, hidden_units, dropout_rate, dropout_layers,
@@ -118,28 +115,43 @@ def check_comparison(*, dataset: str, n_samples: int, noise: float, hidden_units
     if not hidden_units:
         raise ValueError("Dropout here follows hidden layers, so the network needs at least one.")
     layers = check_layers(dropout_layers, len(hidden_units))
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"Train for at least 1 epoch; got {epochs!r}.")
-    if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"The learning rate must be a number above 0; got {learning_rate!r}.")
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"The noise must be a number of 0 or more; got {noise!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-        raise ValueError(f"The seed must be a whole number of 0 or more; got {seed!r}.")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise ValueError(f"The number of points must be a whole number; got {n_samples!r}.")
-    settings = Comparison(dataset=dataset, n_samples=int(n_samples), noise=float(noise),
-                          hidden_units=hidden_units, dropout_rate=rate, dropout_layers=layers, epochs=int(epochs),
-                          learning_rate=float(learning_rate), seed=int(seed))
+    epochs = check_number(epochs, "Train for at least 1 epoch: the number of epochs", low=1, high=MAX_EPOCHS,
+                          integer=True)
+    learning_rate = check_number(learning_rate, "The learning rate", low=0, low_open=True)
+    noise = check_number(noise, "The noise", low=0)
+    seed = check_number(seed, "The seed", low=0, high=2**31 - 1, integer=True)
+    n_samples = check_number(n_samples, "The number of points", integer=True)
+    settings = Comparison(dataset=dataset, n_samples=n_samples, noise=noise, hidden_units=hidden_units,
+                          dropout_rate=rate, dropout_layers=layers, epochs=epochs, learning_rate=learning_rate,
+                          seed=seed)
     if settings.n_samples > MAX_SAMPLES:
         raise ValueError(f"Use at most {MAX_SAMPLES} points; got {n_samples}.")
     if settings.n_train < 2 or settings.n_val < 2:
         raise ValueError(f"{n_samples} points leave too few for training and validation; use at least 4.")
-    batch = min(settings.batch_size, settings.n_train)
     check_work(epochs=settings.epochs, n_points=settings.n_samples, n_params=count_weights(hidden_units),
-               steps_per_epoch=-(-settings.n_train // batch), max_work=MAX_WORK_PER_RUN,
+               steps_per_epoch=steps_per_epoch(settings.n_train, settings.batch_size), max_work=MAX_WORK_PER_RUN,
                max_steps=MAX_STEPS_PER_RUN)
     return settings
+
+
+@dataclass(frozen=True)
+class ComparisonRun:
+    """One click of "Train both": its settings, the guesses made before it, and each run's latest result."""
+    settings: Comparison
+    guesses: tuple  # (training, validation), None where no guess was made
+    results: dict  # run name -> TrainingResult
+    ending: Ending | None = None  # why it ended, when a run did not finish
+
+    def notes(self) -> list[str]:
+        """One line per run that diverged or was cut short."""
+        lines = []
+        for run, result in self.results.items():
+            if result.status == "diverged":
+                lines.append(f"**{run}**: {result.message}")
+            elif not result.done:
+                lines.append(f"**{run}**: " + (self.ending or Ending.CUT_SHORT).sentence(result.epochs_run,
+                                                                                          result.epochs))
+        return lines
 
 
 # --- The comparison: two trainers, the same data, the same initial weights ---
@@ -165,51 +177,22 @@ def start_comparison(settings: Comparison, *, cache: dict | None = None) -> dict
     return trainers
 
 
-def seconds_per_epoch(trainer: Trainer) -> float:
-    """A rough, deliberately high estimate of one epoch's time on a 2-core machine (measured there)."""
-    steps = -(-trainer.n_train // trainer.batch_size)
-    work = training_work(epochs=1, n_points=trainer.n_train + trainer.n_val, n_params=trainer.n_params)
-    return work / 2e9 + steps * 2e-4 + 5e-4
-
-
-def chunk_epochs(epochs: int, per_epoch: float, *, seconds_per_chunk: float = 0.15, redraws: int = 20) -> int:
-    """Epochs per compiled call: short enough for Stop and about `redraws` chart updates, from a fixed set.
-
-    Lengths come from CHUNK_SIZES only (XLA may compile once per length).
-    """
-    limit = min(max(1, epochs // redraws), seconds_per_chunk / max(per_epoch, 1e-9))
-    return max(size for size in CHUNK_SIZES if size <= max(limit, 1))
-
-
 def train_side_by_side(trainers: dict[str, Trainer], *, seconds_per_chunk: float = 0.15,
                        guard: Callable[[], AbstractContextManager] | None = None,
                        ) -> Iterator[dict[str, TrainingResult]]:
-    """Alternate chunks of the started runs; after each chunk yield every run's latest result.
-
-    `guard` (e.g. the process-wide heavy-work limit) is held for one chunk at a time.
-    """
-    guard = guard or contextlib.nullcontext
-    sizes = {run: chunk_epochs(t.epochs, seconds_per_epoch(t), seconds_per_chunk=seconds_per_chunk)
-             for run, t in trainers.items()}
-    latest = {}
-    while not all(trainer.done for trainer in trainers.values()):
-        for run, trainer in trainers.items():
-            if trainer.done:
-                continue
-            with guard():
-                latest[run] = trainer.run(sizes[run])
-            yield {name: latest[name] for name in trainers if name in latest}
+    """Alternate chunks of the started runs (the engine's one chunk policy); yield every run's latest result."""
+    return train_in_turns(trainers, seconds_per_chunk=seconds_per_chunk, guard=guard)
 
 
 def curves(results: dict[str, TrainingResult]) -> pd.DataFrame:
-    """Long table for the chart: epoch, run, curve ("training" / "validation"), loss."""
+    """Long table for the chart: epoch, run, set ("training" / "validation"), loss."""
     frames = []
     for run, result in results.items():
         h = result.history
         for curve, column in (("training", "loss"), ("validation", "val_loss")):
-            frames.append(pd.DataFrame({"epoch": h["epoch"], "run": run, "curve": curve, "loss": h[column]}))
+            frames.append(pd.DataFrame({"epoch": h["epoch"], "run": run, "set": curve, "loss": h[column]}))
     if not frames:
-        return pd.DataFrame({"epoch": [], "run": [], "curve": [], "loss": []})
+        return pd.DataFrame({"epoch": [], "run": [], "set": [], "loss": []})
     return pd.concat(frames, ignore_index=True)
 
 
@@ -244,6 +227,21 @@ def answers(results: dict[str, TrainingResult]) -> dict | None:
                        "validation": (float(off["val_loss"]), float(on["val_loss"]))}}
 
 
+WHY = {  # the explanation of each answer, by (loss, answer)
+    ("training", "higher"): "Training loss: with dropout it is measured with part of every layer switched off (as "
+                            "`fit` reports it), and the network cannot memorise single points as easily, so it "
+                            "stays higher.",
+    ("training", "lower"): "Training loss: lower with dropout in this run, which is unusual; after few epochs the two "
+                           "runs are still close and chance decides.",
+    ("validation", "lower"): "Validation loss: computed with all units. Without dropout the wide network memorises "
+                             "the noisy training points: its training loss heads for 0 while its validation loss "
+                             "climbs (overfitting). Dropout holds that back.",
+    ("validation", "higher"): "Validation loss: not lower with dropout in this run. Dropout helps a network that "
+                              "overfits; with few epochs, a small network or a high rate it mostly slows learning or "
+                              "makes the network underfit.",
+}
+
+
 # --- The mask of one training step, drawn exactly as the engine draws it ---
 
 def layer_position(layer: int, dropout_layers) -> int:
@@ -268,6 +266,28 @@ def training_mask(*, rate: float, seed: int, epoch: int, step: int, layer: int, 
     key = hash_key(seed, epoch, step, layer_position(layer, layers))
     out = apply_dropout(tf.ones([batch_size, units]), rate, key)
     return out.numpy() != 0
+
+
+@dataclass(frozen=True)
+class BatchMask:
+    """The mask of one training batch as the page shows it: which batch, and its kept (True) units."""
+    epoch: int  # from 1
+    batch: int  # from 1
+    batches_per_epoch: int
+    mask: np.ndarray  # rows: the batch's real examples (the padding of a short last batch left out)
+
+
+def batch_mask(*, n_samples: int, rate: float, seed: int, layer: int, dropout_layers, units: int, draw: int,
+               validation_fraction: float = DEFAULTS["validation_fraction"],
+               batch_size: int = DEFAULTS["batch_size"]) -> BatchMask:
+    """The mask of the `draw`-th training batch (0 = the first) of the *with dropout* run with these settings."""
+    n_train = n_samples - round(n_samples * validation_fraction)
+    batch = min(batch_size, n_train)
+    per_epoch = steps_per_epoch(n_train, batch)
+    epoch, step = divmod(draw, per_epoch)
+    mask = training_mask(rate=rate, seed=seed, epoch=epoch, step=step, layer=layer, dropout_layers=dropout_layers,
+                         units=units, batch_size=batch)
+    return BatchMask(epoch + 1, step + 1, per_epoch, mask[:n_train - step * batch])
 
 
 def mask_frame(mask: np.ndarray) -> pd.DataFrame:

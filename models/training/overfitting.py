@@ -1,39 +1,50 @@
-"""Over- and underfitting: run settings, checks, the run table, decision-boundary grids and a diagnosis.
+"""Over- and underfitting: run settings and their checks, the jobs of one click, runs and the run table, pictures.
 
-A page trains with models.training; this module turns settings into data and trainers and a
-finished (or stopped) run into the numbers, tables and grids the page shows.
+A page trains with the engine; this module turns settings into data and trainers, and a finished (or
+cut short) run into the numbers, tables and grids the page shows. Curve reading is in fit_diagnosis.
 """
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
-from models.engine.trainer import MAX_EPOCHS, MAX_STEPS, MAX_WORK, OPTIMIZERS, check_work, make_trainer, training_work
+from models.engine.mlp import count_weights as mlp_weights
+from models.engine.trainer import (
+    MAX_EPOCHS,
+    MAX_STEPS,
+    MAX_WORK,
+    OPTIMIZERS,
+    RunStatus,
+    TrainingResult,
+    check_work,
+    make_trainer,
+    training_work,
+)
 from models.training.datasets import DATASETS, split
+from models.training.fit_diagnosis import (  # noqa: F401  (the page and tests read them from here)
+    REMEDIES,
+    Diagnosis,
+    TurnUp,
+    diagnose,
+    guess_loss,
+    markers,
+    regression_underfit,
+    turn_up,
+)
+from models.training.live import Ending
 from models.training.presets import CAPACITY_PRESETS, PRESET_DATA
 
 REGRESSION = "sine (regression)"
 PRESETS = tuple(CAPACITY_PRESETS)  # underfit, good fit, overfit
+KINDS = ("underfitting", "good fit", "overfitting")  # the answers of the single-run question
 GRID_RESOLUTION = 60
 MAX_RUNS = 40  # runs kept per student; the oldest go first
-# Thresholds of the automatic diagnosis; "guess loss" is the loss of always predicting the
-# training set's average (the base rate for 0/1 labels, the mean for regression).
-OVERFIT_RATIO = 1.5  # validation loss at least this many times the training loss ...
-GAP_SHARE = 0.1  # ... and above it by at least this share of the guess loss
-UNDERFIT_SHARE = 0.6  # training loss at least this share of the guess loss (classification)
-NOT_LEARNING_SHARE = 0.9
-TURN_UP_RISE = 0.1  # the last epochs' validation loss at least 10% above its minimum
-TAIL_SHARE = 0.1  # "the last epochs": the last 10% of the run, at least 3 epochs
-REMEDIES = {
-    "overfitting": "Remedies: more training data, an L1/L2 penalty, dropout, early stopping, or a smaller model.",
-    "underfitting": "Remedies: a larger model (more layers or neurons), more epochs or a better learning rate. "
-                    "Regularisation would make it worse.",
-}
+MIN_POINTS = 4  # the fewest points that leave 2 for training and 2 for validation (at a share of one half)
 
 
 @dataclass(frozen=True)
@@ -98,9 +109,25 @@ def run_label(settings: RunSettings) -> str:
 
 
 def count_weights(settings: RunSettings) -> int:
-    """Weights and biases of the MLP: each layer has (inputs + 1) x neurons."""
-    sizes = [1 if settings.regression else 2, *settings.hidden_units, 1]
-    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    """Weights and biases of the run's MLP."""
+    return mlp_weights(input_dim=1 if settings.regression else 2, hidden_units=settings.hidden_units)
+
+
+# --- Widgets <-> settings (the page keeps one widget per field, under the page prefix) ---
+
+def widget_values(settings: RunSettings, prefix: str) -> dict:
+    """The widget values that show `settings`: one key per field, early stopping as a switch plus a patience."""
+    values = {prefix + f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "patience"}
+    return values | {prefix + "early_stopping": settings.patience is not None, prefix + "patience": settings.patience
+                     or 20}
+
+
+def settings_from_widgets(values, prefix: str) -> RunSettings:
+    """The settings the widgets show (numbers as Python numbers, patience only with early stopping on)."""
+    given = {f.name: f.type(values[prefix + f.name]) if f.type in (int, float) else values[prefix + f.name]
+             for f in fields(RunSettings) if f.name != "patience"}
+    patience = int(values[prefix + "patience"]) if values[prefix + "early_stopping"] else None
+    return RunSettings(**given, patience=patience)
 
 
 class Data(NamedTuple):
@@ -170,99 +197,46 @@ def work_share(settings: RunSettings) -> tuple[int, float]:
     return work, work / MAX_WORK
 
 
+def work_text(settings: RunSettings) -> str:
+    work, share = work_share(settings)
+    return (f"{limits_text()} This run: {settings.epochs:,} epochs × {settings.n_samples:,} points × "
+            f"{count_weights(settings):,} weights = {work:,} ({'under 1%' if share < 0.01 else f'{share:.0%}'} "
+            "of that limit).")
+
+
+# --- One click: its jobs, each checked once ---
+
+@dataclass(frozen=True)
+class Job:
+    """One run to train: checked settings, their data, and the notes to show first."""
+    settings: RunSettings
+    label: str
+    data: "Data"
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the results section answers: one run ("single") or the three presets ("compare"), and the guess."""
+    question: str
+    guess: str | None
+    numbers: tuple[int, ...] = ()
+
+
+def plan_jobs(settings: RunSettings, *, compare: bool) -> list[Job]:
+    """The runs of a Train (one) or Compare (the three presets on these data) click; ValueError before any trains."""
+    wanted = ([(preset_settings(name, settings, keep_data=True), name) for name in PRESETS] if compare
+              else [(settings, run_label(settings))])
+    jobs = []
+    for job_settings, label in wanted:
+        data, notes = check_settings(job_settings)
+        jobs.append(Job(job_settings, label, data, tuple(notes)))
+    return jobs
+
+
 def limits_text() -> str:
     return (f"Limit per click: {MAX_EPOCHS:,} epochs, {MAX_STEPS:,} optimizer steps (epochs × batches per epoch), "
             f"and {MAX_WORK:,} for epochs × points × weights (about 2 seconds of this server's time).")
-
-
-# --- Reading curves ---
-
-class TurnUp(NamedTuple):
-    epoch: int  # the epoch of the lowest validation loss
-    lowest: float
-    last: float  # mean validation loss over the last epochs
-    rising_for: int  # epochs after the lowest point
-
-
-def turn_up(history: pd.DataFrame, *, rise=TURN_UP_RISE, tail_share=TAIL_SHARE) -> TurnUp | None:
-    """Where validation loss bottoms out, when the last epochs are clearly (by `rise`) higher; else None."""
-    val = history["val_loss"].to_numpy(dtype=float)
-    n = len(val)
-    tail = max(3, math.ceil(tail_share * n))
-    if n < tail + 2:
-        return None
-    best = int(np.argmin(val))
-    last = float(val[-tail:].mean())
-    if best >= n - tail or last < val[best] * (1 + rise):
-        return None
-    return TurnUp(epoch=int(history["epoch"].iloc[best]), lowest=float(val[best]), last=last, rising_for=n - 1 - best)
-
-
-def guess_loss(y_train, regression: bool) -> float:
-    """The loss of always predicting the training average: the base rate's entropy, or the variance."""
-    y = np.asarray(y_train, dtype=float)
-    if regression:
-        return float(np.var(y))
-    p = float(np.clip(y.mean(), 1e-7, 1 - 1e-7))
-    return float(-(p * math.log(p) + (1 - p) * math.log(1 - p)))
-
-
-class Diagnosis(NamedTuple):
-    kind: str  # "overfitting", "underfitting", "good fit", "diverged" or "no epochs"
-    text: str
-
-
-def _times(ratio: float) -> str:
-    return f"{ratio:.1f}×" if ratio < 100 else "over 100×"
-
-
-def diagnose(history: pd.DataFrame, *, guess: float, status: str, regression: bool = False, floor: float = 0.0,
-             learning_rate: float = 0.01) -> Diagnosis:
-    """A one-paragraph verdict on a run from its numbers; `floor` is the MSE the noise alone causes (regression)."""
-    if status == "diverged":
-        return Diagnosis("diverged", "The run diverged, so there is no fit to judge. Lower the learning rate.")
-    if history.empty:
-        return Diagnosis("no epochs", "No epoch finished, so there is nothing to judge yet.")
-    train, val = float(history["loss"].iloc[-1]), float(history["val_loss"].iloc[-1])
-    share = train / guess if guess > 0 else math.inf
-    gap, ratio = val - train, val / train if train > 0 else math.inf
-    bend = turn_up(history)
-    numbers = f"Training loss {train:.3f}, validation loss {val:.3f}"
-    if "accuracy" in history:
-        numbers += (f" (accuracy {history['accuracy'].iloc[-1]:.0%} on training, "
-                    f"{history['val_accuracy'].iloc[-1]:.0%} on validation)")
-    numbers += f"; a model that ignores the input and always predicts the training average would score {guess:.3f}. "
-    tail = max(3, math.ceil(TAIL_SHARE * len(history)))
-    still_falling = len(history) > tail and history["loss"].iloc[-1] < 0.95 * history["loss"].iloc[-tail - 1]
-    later = (" The training loss was still falling at the end, so more epochs would lower it further."
-             if still_falling else "")
-    if share >= NOT_LEARNING_SHARE:
-        cause = (f" The learning rate {learning_rate:g} is probably too large." if learning_rate > 1 and share > 1.05
-                 else "")
-        return Diagnosis("underfitting", numbers + f"The training loss is {share:.0%} of that: the model has learned "
-                         f"almost nothing, on training or validation data. Underfitting.{cause}{later} "
-                         + REMEDIES["underfitting"])
-    if gap >= GAP_SHARE * guess and (ratio >= OVERFIT_RATIO or bend is not None):
-        text = numbers + f"Validation loss is {_times(ratio)} training loss"
-        if bend is not None:
-            text += (f" and rose for the last {bend.rising_for} epochs, from its lowest, {bend.lowest:.3f} "
-                     f"at epoch {bend.epoch}")
-        text += ": low training error, higher validation error. Overfitting."
-        if share >= UNDERFIT_SHARE:
-            text += " The training loss is still high too: the model fits even its training data poorly."
-        return Diagnosis("overfitting", text + " " + REMEDIES["overfitting"])
-    if regression_underfit(train, guess, floor) if regression else share >= UNDERFIT_SHARE:
-        where = (f"the noise alone would give about {floor:.3f}" if regression
-                 else f"{share:.0%} of the guessing loss")
-        return Diagnosis("underfitting", numbers + f"Both losses are high ({where}) and close to each other "
-                         f"(validation {_times(ratio)} training). Underfitting.{later} " + REMEDIES["underfitting"])
-    return Diagnosis("good fit", numbers + f"Validation loss is {_times(ratio)} training loss and both are well "
-                     f"below guessing: a good fit for this data.{later}")
-
-
-def regression_underfit(train: float, guess: float, floor: float) -> bool:
-    """Training MSE still more than a quarter of the way from the noise floor up to guessing the mean."""
-    return train >= floor + 0.25 * max(guess - floor, 0.0)
 
 
 def noise_floor(settings: RunSettings) -> float:
@@ -313,42 +287,56 @@ class Run:
     label: str
     settings: RunSettings
     history: pd.DataFrame
-    status: str  # the engine's status, or "stopped by you"
+    result_status: RunStatus  # the engine's status when the run was saved
+    epochs_run: int
     best_epoch: int | None
     best_val_loss: float | None
     diverged_at: int | None
-    message: str
+    engine_message: str
     seconds: float
     guess_loss: float
     diagnosis: Diagnosis
     picture: pd.DataFrame | None = None  # decision grid or fitted curve
     points: pd.DataFrame | None = None
+    ending: Ending | None = None  # why a run that did not finish ended
 
     @property
     def name(self) -> str:
         return f"#{self.number} {self.label}"
 
+    @property
+    def status(self) -> RunStatus | Ending:
+        return self.result_status if self.result_status.done else (self.ending or Ending.CUT_SHORT)
 
-def make_run(number: int, label: str, settings: RunSettings, result, data: Data, seconds: float,
-             predict: Callable | None = None) -> Run:
-    """Package a TrainingResult (finished, stopped early, diverged, or cut short) as a Run."""
-    status = result.status if result.done else "stopped by you"
+    @property
+    def message(self) -> str:
+        if self.result_status.done:
+            return self.engine_message
+        return (self.ending or Ending.CUT_SHORT).sentence(self.epochs_run, self.settings.epochs)
+
+
+def make_run(number: int, label: str, settings: RunSettings, result: TrainingResult, data: Data, seconds: float,
+             predict: Callable | None = None, *, ending: Ending | None = None) -> Run:
+    """Package a TrainingResult (finished, stopped early, diverged, or cut short: then `ending` says why) as a Run."""
     guess = guess_loss(data.y_train, settings.regression)
     diagnosis = diagnose(result.history, guess=guess, status=result.status, regression=settings.regression,
                          floor=noise_floor(settings), learning_rate=settings.learning_rate)
-    if status == "stopped by you":
+    if not result.done:
         diagnosis = diagnosis._replace(text=f"(After {result.epochs_run} of {result.epochs} epochs.) " + diagnosis.text)
     points = points_frame(data)
     picture = None
     if predict is not None and not result.history.empty:
         picture = fitted_curve(predict, points) if settings.regression else decision_grid(predict, points)
-    message = result.message
-    if status == "stopped by you":
-        message = f"You stopped the run after {result.epochs_run} of {result.epochs} epochs."
-    return Run(number=number, label=label, settings=settings, history=result.history.copy(), status=status,
-               best_epoch=result.best_epoch, best_val_loss=result.best_val_loss, diverged_at=result.diverged_at,
-               message=message, seconds=seconds, guess_loss=guess, diagnosis=diagnosis, picture=picture,
-               points=points)
+    return Run(number=number, label=label, settings=settings, history=result.history.copy(),
+               result_status=RunStatus(result.status), epochs_run=result.epochs_run, best_epoch=result.best_epoch,
+               best_val_loss=result.best_val_loss, diverged_at=result.diverged_at, engine_message=result.message,
+               seconds=seconds, guess_loss=guess, diagnosis=diagnosis, picture=picture, points=points, ending=ending)
+
+
+def settle_endings(runs: list[Run], numbers, ending: Ending) -> list[Run]:
+    """The runs with the cut-short ones among `numbers` given their now known `ending`."""
+    return [replace(run, ending=ending) if run.number in numbers and not run.result_status.done else run
+            for run in runs]
 
 
 def _last(history, column):
@@ -358,7 +346,7 @@ def _last(history, column):
 def run_row(run: Run) -> dict:
     """One row of the run table: the results first, then the settings."""
     s, h = run.settings, run.history
-    return {"run": run.number, "label": run.label, "status": run.status, "diagnosis": run.diagnosis.kind,
+    return {"run": run.number, "label": run.label, "status": str(run.status), "diagnosis": run.diagnosis.kind,
             "final training loss": _last(h, "loss"), "final validation loss": _last(h, "val_loss"),
             "best validation loss": math.nan if run.best_val_loss is None else run.best_val_loss,
             "best epoch": run.best_epoch, "epochs run": len(h), "final training accuracy": _last(h, "accuracy"),
@@ -373,6 +361,18 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
     """The run table, oldest run first."""
     table = pd.DataFrame([run_row(run) for run in runs])
     return table.astype({"patience": "Int64", "best epoch": "Int64"}) if len(table) else table
+
+
+TABLE_FORMATS = {"seconds": "{:.2f}", "learning rate": "{:g}", "noise": "{:g}", "validation share": "{:g}",
+                 "L1": "{:g}", "L2": "{:g}"}
+
+
+def shown_table(table: pd.DataFrame):
+    """The run table as a page shows it: 4 decimals for losses and accuracies, and "–" (never "None") where a
+    run has no value (no finished epoch, no early stopping)."""
+    formats = {c: "{:.4f}" for c in table.columns if "loss" in c or "accuracy" in c} | {
+        c: f for c, f in TABLE_FORMATS.items() if c in table.columns}
+    return table.style.format(formats, na_rep="–")
 
 
 def curves_table(runs: list[Run]) -> pd.DataFrame:
@@ -393,33 +393,16 @@ def to_csv(table: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def long_curves(history: pd.DataFrame, metric: str = "loss", *, max_points: int = 400) -> pd.DataFrame:
-    """Training and validation `metric` per epoch in long form, thinned to about max_points epochs for drawing."""
-    if history.empty:
-        return pd.DataFrame({"epoch": [], "set": [], metric: []})
+def thin_history(history: pd.DataFrame, *, max_points: int = 400) -> pd.DataFrame:
+    """About `max_points` evenly spaced epochs of a history, always with the last one (for drawing long runs)."""
     step = max(1, math.ceil(len(history) / max_points))
-    keep = history.iloc[list(range(0, len(history), step)) + ([len(history) - 1] if (len(history) - 1) % step else [])]
-    return pd.concat([pd.DataFrame({"epoch": keep["epoch"], "set": "training", metric: keep[metric]}),
-                      pd.DataFrame({"epoch": keep["epoch"], "set": "validation", metric: keep[f"val_{metric}"]})],
-                     ignore_index=True)
-
-
-def markers(run_history: pd.DataFrame, *, best_epoch: int | None, early_stopping: bool) -> pd.DataFrame:
-    """Vertical markers for a loss chart: where validation loss turns up, and the epoch early stopping restored."""
-    rows = []
-    bend = turn_up(run_history) if not run_history.empty else None
-    if bend is not None:
-        rows.append({"epoch": bend.epoch, "marker": f"validation loss turns up after epoch {bend.epoch}",
-                     "short": f"turns up ({bend.epoch})"})
-    if early_stopping and best_epoch:
-        rows.append({"epoch": best_epoch, "marker": f"early stopping restored the weights of epoch {best_epoch}",
-                     "short": f"restored ({best_epoch})"})
-    return pd.DataFrame(rows, columns=["epoch", "marker", "short"])
+    keep = list(range(0, len(history), step)) + ([len(history) - 1] if (len(history) - 1) % step else [])
+    return history.iloc[keep]
 
 
 def largest_gap(runs: list[Run]) -> str | None:
     """The label of the run whose final validation loss exceeds its training loss the most."""
     gaps = {run.label: _last(run.history, "val_loss") - _last(run.history, "loss")
-            for run in runs if run.status != "diverged" and not run.history.empty}
+            for run in runs if run.status != RunStatus.DIVERGED and not run.history.empty}
     return max(gaps, key=gaps.get) if gaps else None
 

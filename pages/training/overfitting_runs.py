@@ -1,0 +1,119 @@
+"""The over/underfitting page's live runs: session start, one click's training with Stop, and one run's results."""
+import time
+
+import streamlit as st
+
+from models.engine.heavy_work import heavy_work
+from models.engine.trainer import RunStatus, prime, train_in_chunks
+from models.training import overfitting as ov
+from models.training.live import LiveSlot, SettingsMemory, why_cut_short
+from pages.shared.errors import show_unexpected
+from pages.training.fit_charts import loss_chart, picture_chart
+
+K = "overfitting_"
+DEFAULTS = ov.widget_values(ov.preset_settings("good fit"), K) | {K + "guess": None, K + "compare_guess": None,
+                                                                  K + "overlay": [], K + "with_training": False}
+state = st.session_state
+
+
+def start_session() -> LiveSlot:
+    """Restore the settings after a visit to another page, and say truthfully how an interrupted run ended."""
+    memory = SettingsMemory(state, K + "saved", DEFAULTS)
+    came_back = memory.came_back()
+    live = state.setdefault(K + "live", LiveSlot())
+    state.setdefault(K + "runs", [])
+    state.setdefault(K + "trainers", {})  # compiled trainers hold variables: one cache per student session
+    live.wait_idle()
+    if live.runs_cut_short:
+        ending = why_cut_short(state, stop_key=K + "stop", new_run_keys=(K + "train", K + "compare"),
+                               left_page=came_back)
+        state[K + "runs"] = ov.settle_endings(state[K + "runs"], set(live.runs_cut_short), ending)
+        live.runs_cut_short.clear()
+    memory.restore(DEFAULTS)
+    state[K + "memory"] = memory
+    return live
+
+
+@st.cache_resource(show_spinner="Starting the training engine…")
+def engine_ready() -> float:
+    return prime()  # one-time TensorFlow start-up per server process; nothing in it is shared
+
+
+def train_jobs(settings: ov.RunSettings, compare: bool, guess, live: LiveSlot) -> None:
+    """Check every job of the click (a refused click keeps the previous result), then train them one by one."""
+    try:
+        jobs = ov.plan_jobs(settings, compare=compare)
+    except ValueError as problem:
+        st.error(str(problem), icon=":material/error:")
+        return
+    engine_ready()
+    first = max((run.number for run in state[K + "runs"]), default=0) + 1
+    state[K + "latest"] = ov.Attempt("compare" if compare else "single", guess, tuple(range(first, first + len(jobs))))
+    slot = st.empty()
+    columns = slot.container().columns(3) if compare else [slot]
+    try:
+        for number, (job, column) in enumerate(zip(jobs, columns), start=first):
+            train_live(job, number, column.empty(), live)
+    except ValueError as problem:
+        st.error(str(problem), icon=":material/error:")
+    except Exception as problem:  # a last safety net: a student's click must never show a traceback
+        show_unexpected(problem, "Training")
+    slot.empty()
+
+
+def train_live(job: ov.Job, number: int, slot, live: LiveSlot) -> None:
+    """Train one run, redrawing its curves in `slot`; the run is kept even if a click or leaving cuts it short."""
+    for note in job.notes:
+        st.info(note)
+    slot.progress(0, text=f"{job.label}: preparing (a new network shape takes a second or two the first time)…")
+    # After an interruption even reading st.session_state raises again, so `finally` only touches these objects.
+    runs, trainers = state[K + "runs"], state[K + "trainers"]
+    live.hold()
+    result, clock = None, time.perf_counter()
+    try:
+        trainer = ov.start_trainer(job.settings, job.data, trainers)
+        for result in train_in_chunks(trainer, guard=heavy_work):
+            with slot.container():
+                st.progress(int(100 * result.epochs_run / result.epochs),
+                            text=f"{job.label}: epoch {result.epochs_run} of {result.epochs}")
+                st.altair_chart(loss_chart(result.history, job.settings.epochs, height=280), width="stretch")
+    finally:
+        try:
+            if result is not None:
+                with heavy_work():
+                    runs.append(ov.make_run(number, job.label, job.settings, result, job.data,
+                                            time.perf_counter() - clock, trainer.predict))
+                del runs[:-ov.MAX_RUNS]
+                if not result.done:
+                    live.runs_cut_short.append(number)
+        finally:
+            live.release()
+
+
+def show_run(run: ov.Run, *, compact=False, y_max=None) -> None:
+    marks = ov.markers(run.history, best_epoch=run.best_epoch, early_stopping=run.settings.patience is not None)
+    (st.error if run.status == RunStatus.DIVERGED else st.caption if compact else st.info)(run.message)
+    if run.history.empty:
+        why = ("The loss blew up during the first epoch" if run.status == RunStatus.DIVERGED
+               else "The run ended before its first epoch finished")
+        st.markdown(f"**Diagnosis: {run.diagnosis.kind}.** {run.diagnosis.text} {why}, so there is no curve to draw.")
+        return
+    epochs = run.settings.epochs
+    if compact:
+        with st.expander(f"**{run.diagnosis.kind.capitalize()}**: why?"):
+            st.markdown(run.diagnosis.text)
+        st.altair_chart(loss_chart(run.history, epochs, marks=marks, height=280, y_max=y_max), width="stretch")
+        if run.picture is not None:
+            st.altair_chart(picture_chart(run, height=300, legends=False), width="stretch")
+        return
+    left, right = st.columns(2)
+    left.altair_chart(loss_chart(run.history, epochs, marks=marks), width="stretch")
+    if not run.settings.regression:
+        right.altair_chart(loss_chart(run.history, epochs, metric="accuracy"), width="stretch")
+    st.markdown(f"**Diagnosis: {run.diagnosis.kind}.** {run.diagnosis.text}")
+    if run.picture is not None:
+        st.altair_chart(picture_chart(run) if run.settings.regression else picture_chart(run, side=340),
+                        width="stretch" if run.settings.regression else "content")
+        st.caption("Training points are circles, validation points triangles." + (
+            "" if run.settings.regression else " The colour behind them is the model's probability of label 1"
+            + (", with the weights early stopping restored." if run.settings.patience else ".")))
