@@ -6,23 +6,23 @@ from models.foundations.softmax import (
     EXAMPLE_TEXT,
     MAX_CLASSES,
     cross_entropy,
+    display,
     example_table,
     grade_prediction,
     logits_from_table,
+    overflow_note,
     parse_logits,
     softmax_steps,
     top_classes,
 )
+from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()
 
-NUMBER = "%.6g"  # six significant digits: readable for 0.9025 and for 1e308 or 1e-300 alike
-VERDICT_BOX = {"spot on": st.success, "close": st.info, "off": st.warning}
-
-
-def hide_answer() -> None:
-    st.session_state.pop("softmax_revealed_for", None)
+GATE = RevealGate("softmax")  # predict first: the steps stay hidden until a guess for exactly these logits
+STEP_COLUMNS = {"logit": "logit z", "shifted": "1 · (z − max z) / T", "exp": "2 · exponential",
+                "probability": "4 · probability"}
 
 
 st.title("Softmax calculator")
@@ -41,8 +41,9 @@ mode = st.segmented_control("Enter the logits as", ["Text", "Table"], default="T
 if mode == "Table":
     table = st.data_editor(example_table(), num_rows="dynamic", hide_index=True, key="softmax_table",
                            column_config={"class": st.column_config.TextColumn("class"),
-                                          "logit": st.column_config.NumberColumn("logit z", format=NUMBER)})
-    st.caption("Click a cell to edit it; add a row at the bottom. A row left completely empty is ignored.")
+                                          "logit": st.column_config.TextColumn("logit z")})
+    st.caption("Click a cell to edit it; add a row at the bottom. A row left completely empty is ignored. "
+               "`2e3` means 2000, and a decimal comma works too: `1,5` is 1.5.")
 else:
     text = st.text_input("Logits", value=EXAMPLE_TEXT, key="softmax_text")
     st.caption(f"Write `name: number` separated by commas, e.g. `cat: 1.3, dog: 5.1`, or only numbers, "
@@ -55,12 +56,12 @@ try:
     logits = logits_from_table(table) if mode == "Table" else parse_logits(text)
     steps = softmax_steps(logits, temperature)
 except ValueError as error:
-    st.error(str(error), icon=":material/error:")
+    st.error(plain(error), icon=":material/error:")
     logits = steps = None
 
 # ---- Predict first --------------------------------------------------------------------------------
 signature = None if logits is None else tuple(logits.items())
-revealed = signature is not None and st.session_state.get("softmax_revealed_for") == signature
+revealed = GATE.revealed(signature)
 if steps is not None and not revealed:
     st.header("2 · Predict first")
     st.markdown("Before you see the answer: **which class gets the highest probability, "
@@ -70,25 +71,24 @@ if steps is not None and not revealed:
     guess_mass = right.number_input("Its probability", min_value=0.0, max_value=1.0, value=0.5, step=0.05,
                                     key="softmax_guess_mass")
     if st.button("Lock in my guess and reveal", type="primary", key="softmax_reveal"):
-        st.session_state["softmax_revealed_for"] = signature
-        st.session_state["softmax_feedback"] = (grade_prediction(steps, guess_class, guess_mass), temperature)
+        GATE.reveal(signature, (grade_prediction(steps, guess_class, guess_mass), temperature))
         st.rerun()  # draw the page again without the answered question
 
 if revealed:
-    (choice, mass), guessed_at = st.session_state["softmax_feedback"]
+    (choice, mass), guessed_at = GATE.feedback()
     st.header("2 · Your guess")
-    VERDICT_BOX[choice.verdict](choice.message)
-    VERDICT_BOX[mass.verdict](mass.message)
+    show_verdict(choice)
+    show_verdict(mass)
     if guessed_at != temperature:
         st.caption(f"You guessed at T = {guessed_at:g}; the numbers below are for T = {temperature:g}.")
-    st.button("Hide the answer and guess again", key="softmax_hide", on_click=hide_answer)
+    st.button("Hide the answer and guess again", key="softmax_hide", on_click=GATE.hide)
 
 # ---- Calculation ----------------------------------------------------------------------------------
 if revealed:
     st.header("3 · Step by step")
     st.markdown(
         f"**Step 1: divide by the temperature and subtract the largest.** Each logit becomes "
-        f"$(z_i - \\max z)/T$, here with $\\max z$ = {steps.attrs['max_logit']:.6g} and $T$ = {temperature:g}. "
+        f"$(z_i - \\max z)/T$, here with $\\max z$ = {display(steps.attrs['max_logit'])} and $T$ = {temperature:g}. "
         "Subtracting the same number from every logit does not change softmax: $e^{z-c} = e^z e^{-c}$, and "
         "the factor $e^{-c}$ cancels in step 4. It keeps the numbers finite: $e^{1000}$ overflows float64 "
         "(the largest float64 is about $1.8 \\times 10^{308}$; $e^{710}$ is already larger). After the "
@@ -99,18 +99,14 @@ if revealed:
         "**Step 3: sum** the exponentials: $S$ is at least 1.\n\n"
         "**Step 4: divide** each exponential by $S$. These are the probabilities; they sum to 1."
     )
-    st.dataframe(steps, hide_index=True, column_config={
-        "class": "class",
-        "logit": st.column_config.NumberColumn("logit z", format=NUMBER),
-        "shifted": st.column_config.NumberColumn("1 · (z − max z) / T", format=NUMBER),
-        "exp": st.column_config.NumberColumn("2 · exponential", format=NUMBER),
-        "probability": st.column_config.NumberColumn("4 · probability", format=NUMBER)})
-    if (steps["shifted"] == float("-inf")).any():
-        st.caption("−∞ in step 1 means the gap is beyond float64 (more than 1.8e308); "
-                   "its exponential is 0, just as the exact value would round to 0.")
+    # The table holds the exact numbers; the Styler only decides how they read (−∞, 1e+308, never "-0").
+    st.dataframe(steps.style.format(display, subset=list(STEP_COLUMNS)), hide_index=True,
+                 column_config={"class": "class", **STEP_COLUMNS})
+    if overflow_note(steps):
+        st.caption(plain(overflow_note(steps)))
     sum_col, total_col = st.columns(2)
-    sum_col.metric("3 · sum of the exponentials S", f"{steps.attrs['exp_sum']:.6g}")
-    total_col.metric("check: sum of the probabilities", f"{steps['probability'].sum():.6g}")
+    sum_col.metric("3 · sum of the exponentials S", display(steps.attrs["exp_sum"]))
+    total_col.metric("check: sum of the probabilities", display(steps["probability"].sum()))
 
     top = top_classes(steps)
     chart_data = steps[["class", "probability"]].assign(
@@ -127,7 +123,7 @@ if revealed:
     st.altair_chart(bars + labels, width="stretch",
                     alt=f"Bar chart of the probabilities; the highest is {', '.join(top)}.")
     if len(top) > 1:
-        st.info(f"Tie: {', '.join(top)} share the highest probability.")
+        st.info(plain(f"Tie: {', '.join(top)} share the highest probability."))
 
     st.header("4 · Cross-entropy loss")
     st.markdown(
@@ -140,8 +136,8 @@ if revealed:
     loss = cross_entropy(logits, true_class, temperature)
     p_true = float(steps.loc[steps["class"] == true_class, "probability"].iloc[0])
     p_col, loss_col = st.columns(2)
-    p_col.metric(f"p({true_class})", f"{p_true:.6g}")
-    loss_col.metric(f"loss −log p({true_class})", f"{loss:.6g}" if loss < float("inf") else "over 1.8e308")
+    p_col.metric(plain(f"p({true_class})"), display(p_true))
+    loss_col.metric(plain(f"loss −log p({true_class})"), display(loss) if loss < float("inf") else "over 1.8e308")
     if loss == float("inf"):
         st.warning("This loss is larger than the largest float64 number (about 1.8e308).")
     elif p_true == 0:

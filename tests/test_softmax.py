@@ -25,6 +25,7 @@ from models.foundations.softmax import (
     softmax_steps,
     top_classes,
 )
+from pages.shared.feedback import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "softmax.py")
@@ -205,8 +206,13 @@ def rendered_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def unescape(markdown: str) -> str:
+    """What a student reads where the page escaped student text for Markdown (pages.shared.feedback.plain)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def metric(at: AppTest, label_start: str) -> str:
-    return next(m.value for m in at.metric if m.label.startswith(label_start))
+    return next(m.value for m in at.metric if unescape(m.label).startswith(label_start))
 
 
 def test_page_equals_library():
@@ -240,7 +246,7 @@ def test_page_table_input_equals_library():
     at.session_state["softmax_table"] = {"edited_rows": {1: {"logit": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Class 'dog' has no logit. Fill in its cell or delete the row."]
+    assert [unescape(e.value) for e in at.error] == ["Class 'dog' has no logit. Fill in its cell or delete the row."]
 
 
 def test_predict_first_flow():
@@ -254,8 +260,8 @@ def test_predict_first_flow():
     steps = softmax_steps(EXAMPLE_TEXT)
     expected_choice = grade_choice("dog", "dog").message
     expected_mass = grade_number(0.85, steps["probability"].max(), close_within=0.1, digits=3).message
-    assert [s.value for s in at.success] == [expected_choice]
-    assert [i.value for i in at.info] == [expected_mass]  # 0.053 too low: "close"
+    assert [unescape(s.value) for s in at.success] == [expected_choice]
+    assert [unescape(i.value) for i in at.info] == [expected_mass]  # 0.053 too low: "close"
     assert at.dataframe and at.get("vega_lite_chart")
 
     at.slider(key="softmax_temperature").set_value(2.0).run()  # exploring T keeps the answer shown
@@ -274,7 +280,7 @@ def test_page_shows_bad_input_as_error(text):
     at = run_page(text)
     with pytest.raises(ValueError) as raised:
         parse_logits(text)
-    assert [e.value for e in at.error] == [str(raised.value)]
+    assert [unescape(e.value) for e in at.error] == [str(raised.value)]
     assert not at.dataframe and not at.get("vega_lite_chart") and not at.button
     assert not NAN_WORD.search(rendered_text(at))
 
@@ -319,3 +325,85 @@ def test_page_does_not_import_tensorflow():
                             timeout=180, check=True)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"import": [], "page": [], "exception": False, "chart": 1}
+
+
+# ---- What a mischievous student tried --------------------------------------------------------------
+
+def display_values(frame) -> pd.DataFrame:
+    """The text the browser shows in each cell of a styled st.dataframe (the Styler's display values)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(frame.proto.arrow_data.styler.display_values).read_pandas()
+
+
+@pytest.mark.parametrize("typed, value", [("2e3", 2000.0), ("1,5", 1.5), ("1e7", 1e7), (" −2 ", -2.0)])
+def test_table_cells_are_read_as_typed(typed, value):
+    assert logits_from_table(pd.DataFrame({"class": ["cat", "dog"], "logit": [typed, "0"]})) == {"cat": value,
+                                                                                              "dog": 0.0}
+
+
+def test_table_cell_beyond_float64_is_refused():
+    with pytest.raises(LogitsError, match="The logit of 'cat': 1e309 is too large"):
+        logits_from_table(pd.DataFrame({"class": ["cat"], "logit": ["1e309"]}))
+
+
+def test_long_class_names_are_refused():
+    with pytest.raises(LogitsError, match="has 3,000 characters .* keep names to 40 characters or fewer"):
+        parse_logits("x" * 3000 + ": 1, b: 2")
+    assert list(parse_logits("x" * 40 + ": 1")) == ["x" * 40]
+
+
+def test_overflow_note_names_what_overflows():
+    from models.foundations.softmax import overflow_note
+
+    note = overflow_note(softmax_steps("a: 0.7e308, b: 0", 0.1))
+    assert "−7.00e+307/0.1 = −7.00e+308" in note and "−1.8e308" in note and "'b'" in note
+    assert overflow_note(softmax_steps([1.0, 2.0], 0.1)) == ""
+
+
+def table_page(*edits) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.button_group(key="softmax_input_mode").set_value("Table").run()
+    at.session_state["softmax_table"] = {"edited_rows": dict(edits), "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("typed, value", [("2e3", 2000.0), ("1,5", 1.5), ("1e7", 1e7)])
+def test_page_table_cell_holds_what_was_typed(typed, value):
+    at = table_page((0, {"logit": typed}))
+    assert not at.error
+    at.button(key="softmax_reveal").click().run()
+    [shown] = [frame for frame in at.dataframe if frame.editing_mode == "read_only"]
+    expected = softmax_steps({"cat": value, "dog": 5.1, "bird": 2.2, "fish": 0.7, "frog": 1.1})
+    pd.testing.assert_frame_equal(shown.value.reset_index(drop=True), expected, check_dtype=False)
+
+
+def test_page_table_cell_beyond_float64_says_so():
+    at = table_page((0, {"logit": "1e309"}))
+    assert [unescape(e.value) for e in at.error] == [
+        "The logit of 'cat': 1e309 is too large for a computer's floating-point numbers (the largest is about "
+        "1.8e308)."]
+
+
+def test_page_overflow_shows_a_symbol_and_a_correct_explanation():
+    at = run_page("a: 0.7e308, b: 0", 0.1, reveal=True)
+    shown = display_values(at.dataframe[0])
+    assert list(shown.iloc[:, 2]) == ["0", "−∞"] and "Infinity" not in shown.to_string()
+    note = unescape(next(c.value for c in at.caption if "step 1" in c.value))
+    assert "−7.00e+307/0.1 = −7.00e+308" in note and "beyond float64 (more than 1.8e308)" not in note
+
+
+def test_page_shows_student_markdown_as_text():
+    text = "**bold**: 3, $x^2$: 3, [a](b.png): 0"
+    at = run_page(text, reveal=True)
+    assert any(unescape(i.value) == "Tie: **bold**, $x^2$ share the highest probability." and "\\*\\*" in i.value
+               for i in at.info)
+    at.selectbox(key="softmax_true_class").set_value("$x^2$").run()
+    assert [m.label for m in at.metric][2:] == [plain("p($x^2$)"), plain("loss −log p($x^2$)")]
+    picked = [v.value for kind in (at.success, at.warning) for v in kind if "You picked" in v.value]
+    assert picked and all("\\*\\*bold\\*\\*" in v for v in picked)
+    at = run_page("[x](b): 1, [x](b): 2")
+    assert [e.value for e in at.error] == [plain(str(LogitsError(
+        "Class name '[x](b)' appears more than once. Give each class its own name.")))]

@@ -1,13 +1,16 @@
 """Softmax step by step, with a temperature, and the cross-entropy loss; NumPy/pandas in float64."""
 from collections.abc import Mapping
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from models.core.guess import GuessFeedback, grade_choice, grade_number
+from models.core.numbers import format_number, parse_number
 
 EXAMPLE_TEXT = "cat: 1.3, dog: 5.1, bird: 2.2, fish: 0.7, frog: 1.1"
 MAX_CLASSES = 100  # keeps the table and the chart readable when someone pastes a long list
+MAX_NAME = 40  # characters in a class name: a label under a bar, not a paragraph
 _SEPARATORS = (",", ";", "\n")
 
 
@@ -40,13 +43,16 @@ def parse_logits(text: str) -> dict[str, float]:
 
 
 def example_table() -> pd.DataFrame:
-    """The example logits as a two-column table (class, logit) for the table editor."""
+    """The example logits as a two-column text table (class, logit) for the table editor: cells hold what is typed."""
     logits = parse_logits(EXAMPLE_TEXT)
-    return pd.DataFrame({"class": list(logits), "logit": list(logits.values())})
+    return pd.DataFrame({"class": list(logits), "logit": [f"{v:g}" for v in logits.values()]}, dtype=object)
 
 
 def logits_from_table(table: pd.DataFrame) -> dict[str, float]:
-    """Read an edited (class, logit) table; fully blank rows are skipped, unnamed rows get a default name."""
+    """Read an edited (class, logit) table; fully blank rows are skipped, unnamed rows get a default name.
+
+    A logit cell may be text, read like anything a student types: `2e3` is 2000, `1,5` is 1.5, `1e309` is refused.
+    """
     if not {"class", "logit"} <= set(table.columns):
         raise LogitsError("The table needs two columns: class and logit.")
     pairs = []
@@ -56,8 +62,14 @@ def logits_from_table(table: pd.DataFrame) -> dict[str, float]:
         name = default_name(len(pairs) + 1) if _is_blank(name) else str(name).strip()
         if _is_blank(value):
             raise LogitsError(f"Class '{name}' has no logit. Fill in its cell or delete the row.")
-        pairs.append((name, _to_float(value, name)))
+        pairs.append((name, _cell(value, name)))
     return _checked(pairs, limit=MAX_CLASSES)
+
+
+def _cell(value, name: str) -> float:
+    if isinstance(value, str):
+        return parse_number(value, f"The logit of '{name}'", error=LogitsError)
+    return _to_float(value, name)
 
 
 def softmax_steps(logits, temperature: float = 1.0) -> pd.DataFrame:
@@ -95,6 +107,27 @@ def cross_entropy(logits, true_class: str | int, temperature: float = 1.0) -> fl
         raise LogitsError(f"'{true_class}' is not one of the classes ({listed}). Pick the true class from the list.")
     log_sum = np.log(np.exp(shifted).sum())  # between 0 and log(number of classes)
     return float(log_sum - shifted[index])
+
+
+def overflow_note(steps: pd.DataFrame) -> str:
+    """Why step 1 shows −∞ for some classes ('' when it does not): which number overflowed, and why exp is then 0."""
+    lost = steps[steps["shifted"] == -np.inf]
+    if lost.empty:
+        return ""
+    top, temperature = Decimal(steps.attrs["max_logit"]), Decimal(repr(steps.attrs["temperature"]))
+    parts = []
+    for name, z in zip(lost["class"][:3], lost["logit"][:3]):
+        gap = top - Decimal(z)  # exact: the gap itself may be beyond float64 (1e308 − (−1e308) = 2e308)
+        parts.append(f"'{name}': (z − max z)/T = −{gap:.3g}/{temperature:g} = −{gap / temperature:.3g}")
+    more = f" (and {len(lost) - 3} more)" if len(lost) > 3 else ""
+    return ("−∞ in step 1: " + "; ".join(parts) + more + ". That is beyond the most negative number a 64-bit float "
+            "holds (about −1.8e308), so the computer stores −∞. Its exponential is exactly 0, which is what the "
+            "exact value rounds to anyway: anything below about e^−745 is 0 in float64.")
+
+
+def display(value: float) -> str:
+    """A number in the steps table: six significant digits, −∞ as a symbol, never '-0'."""
+    return format_number(value, 6, significant=True)
 
 
 def top_classes(steps: pd.DataFrame) -> list[str]:
@@ -147,6 +180,9 @@ def _checked(pairs: list[tuple[str, float]], limit: int | None = None) -> dict[s
     for name, value in pairs:
         if not name:
             raise LogitsError("A class name is blank. Give every class a name, or leave all names out.")
+        if len(name) > MAX_NAME:
+            raise LogitsError(f"A class name has {len(name):,} characters ('{name[:20]}…'); keep names to "
+                              f"{MAX_NAME} characters or fewer.")
         if name in seen:
             raise LogitsError(f"Class name '{name}' appears more than once. Give each class its own name.")
         seen.add(name)
