@@ -1,8 +1,11 @@
 """Activation functions: shapes, slopes, output ranges and where each one is used."""
 import altair as alt
+import pandas as pd
 import streamlit as st
 
+from models.core.numbers import format_number
 from models.foundations import activations as act
+from pages.shared.feedback import plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()
@@ -29,14 +32,21 @@ def cached_softmax(text: str):
     return act.softmax_tables(text)
 
 
+def numbers(frame: pd.DataFrame):
+    """A table with its exact numbers, read with six significant digits: tiny values stay visible, never '-0.000000'."""
+    columns = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    return frame.style.format(lambda v: format_number(v, 6, significant=True), subset=columns)
+
+
 def curve_chart(data, field: str, title: str) -> alt.LayerChart:
     """One panel (f or f′) of the chosen functions; hover or tap shows x, f(x) and f′(x)."""
     hover = alt.selection_point(fields=["x"], nearest=True, on="pointerover", clear="pointerout", empty=False)
     colors = alt.Color("function:N", title="Function", sort=list(data["function"].unique()),
                        legend=alt.Legend(orient="top"))
     base = alt.Chart(data).encode(x=alt.X("x:Q", title="x"), y=alt.Y(f"{field}:Q", title=title), color=colors)
-    tooltip = ["function:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("value:Q", title="f(x)", format=".4f"),
-               alt.Tooltip("slope:Q", title="f′(x)", format=".4f")]
+    # "~g": four significant digits, so swish(−100) reads −3.72e-42, not a negative zero
+    tooltip = ["function:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("value:Q", title="f(x)", format=".4~g"),
+               alt.Tooltip("slope:Q", title="f′(x)", format=".4~g")]
     lines = base.mark_line(strokeWidth=3)
     points = base.mark_circle(size=110).encode(opacity=alt.condition(hover, alt.value(1), alt.value(0)),
                                                tooltip=tooltip).add_params(hover)
@@ -83,7 +93,7 @@ settings = {"leaky_relu": {"negative_slope": slope}, "elu": {"alpha": alpha}, "g
 try:
     settings["softmax"] = act.check_settings("softmax", others=others)
 except ValueError as problem:
-    st.error(f"{problem} Softmax is left out until this is fixed.")
+    st.error(f"{plain(problem)} Softmax is left out until this is fixed.")
     names = [name for name in names if name != "softmax"]
 if "softmax" in names:
     fixed = ", ".join(f"{v:g}" for v in settings["softmax"]["others"])
@@ -111,12 +121,10 @@ if st.button("Check my guess", key="activations_check"):
                 feedback = act.grade_prediction(quiz_name, quiz_x, quantity, guess, **settings.get(quiz_name, {}))
             st.session_state["activations_feedback"] = (question, feedback)
         except ValueError as problem:
-            st.error(str(problem))
+            st.error(plain(problem))
 stored = st.session_state.get("activations_feedback")
 if stored and stored[0] == question:
-    feedback = stored[1]
-    show = {"spot on": st.success, "close": st.info}.get(feedback.verdict, st.warning)
-    show(f"{symbol}: {feedback.message}")
+    show_verdict(stored[1], f"(The question: {plain(symbol)}.)")
 
 # --- Curves: the first TensorFlow work on this page ---
 if not names:
@@ -130,15 +138,13 @@ else:
         st.caption("Hover over (or tap) a curve to read x, f(x) and f′(x). Flat stretches of f are where "
                    "f′ is near 0: the function saturates and gradients passing through it vanish.")
     except ValueError as problem:
-        st.error(str(problem))
+        st.error(plain(problem))
 
 # --- Probe one point ---
 st.subheader("Probe one point")
 probe_x = st.number_input("x", -100.0, 100.0, 1.0, 0.1, key="activations_probe_x")
 if names:
-    number = st.column_config.NumberColumn(format="%.6f")
-    st.dataframe(cached_probe(tuple(names), probe_x, settings), hide_index=True,
-                 column_config={"x": number, "f(x)": number, "f′(x)": number})
+    st.dataframe(numbers(cached_probe(tuple(names), probe_x, settings)), hide_index=True)
     st.caption("At exactly x = 0, ReLU and leaky ReLU have a corner; TensorFlow uses the left-hand slope there "
                "(0 for ReLU, the small slope for leaky ReLU).")
 with st.spinner("Computing…"):
@@ -157,13 +163,12 @@ show_jacobian = st.checkbox("Show the Jacobian ∂pᵢ/∂zⱼ (from autodiff)",
 try:
     table, jacobian = cached_softmax(text)
 except ValueError as problem:
-    st.error(str(problem))
+    st.error(plain(problem))
 else:
-    number = st.column_config.NumberColumn(format="%.6f")
-    st.dataframe(table, hide_index=True, column_config={"logit z": number, "probability p": number})
+    st.dataframe(numbers(table), hide_index=True)
     st.markdown(f"Each p lies strictly between 0 and 1 (display rounds); their sum is "
                 f"**{table['probability p'].sum():.6f}**. The largest logit gets the largest probability.")
     if show_jacobian:
-        st.dataframe(jacobian, column_config={c: number for c in jacobian.columns})
+        st.dataframe(numbers(jacobian))
         st.caption("Diagonal: pᵢ(1 − pᵢ). Off-diagonal: −pᵢ·pⱼ. Each row sums to 0, because the p's always "
                    "sum to 1.")

@@ -1,38 +1,16 @@
 """Forward pass and backprop: a small network computed by hand, checked by Keras, then one gradient step."""
 import json
 
-import pandas as pd
 import streamlit as st
 
 from models.core.guess import grade_number
-from models.foundations.forward_pass import (
-    ACTIVATIONS,
-    LOSS_FORMULAS,
-    LOSSES,
-    MAX_RATE,
-    MIN_RATE,
-    Solution,
-    SpecError,
-    answer_key_csv,
-    answer_key_markdown,
-    fmt,
-    keras_results,
-    layer_from_table,
-    layer_table,
-    load_presets,
-    neuron_names,
-    row_from_table,
-    row_table,
-    solve,
-    spec_from_json,
-    spec_to_json,
-)
+from models.foundations import forward_pass as fp
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()
 
-PRESETS = load_presets()
+PRESETS = fp.load_presets()
 GATE = RevealGate("forward_pass")
 state = st.session_state
 
@@ -55,8 +33,8 @@ def _upload() -> None:
     state["forward_pass_upload_error"] = None
     if file is not None:
         try:
-            spec = spec_from_json(file.getvalue())
-        except SpecError as error:
+            spec = fp.spec_from_json(file.getvalue())
+        except fp.SpecError as error:
             state["forward_pass_upload_error"] = f"Could not use {file.name}: {error}"
             return
         label = f"Uploaded: {spec.get('name', file.name)}"
@@ -72,12 +50,7 @@ def _reveal(spec_id: str, actual: float) -> None:
 
 @st.cache_data(max_entries=500, show_spinner=False)
 def _keras(spec_json: str) -> dict:
-    return keras_results(json.loads(spec_json))
-
-
-def _gap(ours: float, theirs: float) -> float:
-    """How far two routes differ: absolutely for small numbers, relative to the size for large ones."""
-    return abs(ours - theirs) / max(1.0, abs(theirs))
+    return fp.keras_results(json.loads(spec_json))
 
 
 def show_network() -> dict | None:
@@ -91,7 +64,7 @@ def show_network() -> dict | None:
     if state.get("forward_pass_upload_error"):
         st.error(plain(state["forward_pass_upload_error"]))
     base, version = state["forward_pass_base"], state["forward_pass_version"]
-    names = neuron_names(base)
+    names = fp.neuron_names(base)
     if base.get("description"):
         st.caption(plain(base["description"]))
     st.markdown("Change any number in the tables (`2e3`, `-0.5` and `1,5` all work). In a layer's table, **row i, "
@@ -99,35 +72,36 @@ def show_network() -> dict | None:
                 "kernel); the last row holds the biases. To change the shape of the network, download the spec, "
                 "edit it and upload it.")
     st.markdown("**Inputs**")
-    tables = {"inputs": st.data_editor(row_table(base["inputs"], names[0], "input"),
+    tables = {"inputs": st.data_editor(fp.row_table(base["inputs"], names[0], "input"),
                                        key=f"forward_pass_inputs_v{version}")}
     activations = []
     for index, layer in enumerate(base["layers"]):
         table_col, act_col = st.columns([3, 1])
         kind = "output layer" if index == len(base["layers"]) - 1 else "hidden layer"
-        tables[index] = table_col.data_editor(layer_table(base, index), key=f"forward_pass_layer{index + 1}_v{version}")
-        activations.append(act_col.selectbox(f"Layer {index + 1} ({kind}) activation", ACTIVATIONS,
-                                             index=ACTIVATIONS.index(layer["activation"]),
+        tables[index] = table_col.data_editor(fp.layer_table(base, index),
+                                              key=f"forward_pass_layer{index + 1}_v{version}")
+        activations.append(act_col.selectbox(f"Layer {index + 1} ({kind}) activation", fp.ACTIVATIONS,
+                                             index=fp.ACTIVATIONS.index(layer["activation"]),
                                              key=f"forward_pass_activation{index + 1}_v{version}"))
     st.markdown("**Targets** (what the output should be)")
-    tables["targets"] = st.data_editor(row_table(base["targets"], names[-1], "target"),
+    tables["targets"] = st.data_editor(fp.row_table(base["targets"], names[-1], "target"),
                                        key=f"forward_pass_targets_v{version}")
     loss_col, rate_col = st.columns(2)
-    loss = loss_col.selectbox("Loss", LOSSES, index=LOSSES.index(base["loss"]), key=f"forward_pass_loss_v{version}",
-                              format_func=lambda n: f"{n}: {LOSS_FORMULAS[n]}")
-    rate = rate_col.number_input("Learning rate", min_value=MIN_RATE, max_value=MAX_RATE, step=0.05, format="%g",
-                                 value=float(base["learning_rate"]), key=f"forward_pass_rate_v{version}")
+    loss = loss_col.selectbox("Loss", fp.LOSSES, index=fp.LOSSES.index(base["loss"]),
+                              key=f"forward_pass_loss_v{version}", format_func=lambda n: f"{n}: {fp.LOSS_FORMULAS[n]}")
+    rate = rate_col.number_input("Learning rate", min_value=fp.MIN_RATE, max_value=fp.MAX_RATE, step=0.05,
+                                 format="%g", value=float(base["learning_rate"]), key=f"forward_pass_rate_v{version}")
     try:
-        layers = [layer_from_table(tables[k], activation, f"Layer {k + 1}") for k, activation in enumerate(activations)]
-        return solve({"name": base.get("name", "My network"), "inputs": row_from_table(tables["inputs"], "Inputs"),
-                      "layers": layers, "targets": row_from_table(tables["targets"], "Targets"), "loss": loss,
-                      "learning_rate": rate})
-    except SpecError as error:
+        layers = [fp.layer_from_table(tables[k], act, f"Layer {k + 1}") for k, act in enumerate(activations)]
+        return fp.solve({"name": base.get("name", "My network"), "layers": layers, "loss": loss, "learning_rate": rate,
+                         "inputs": fp.row_from_table(tables["inputs"], "Inputs"),
+                         "targets": fp.row_from_table(tables["targets"], "Targets")})
+    except fp.SpecError as error:
         st.error(plain(f"This network cannot be computed yet. {error}"))
         return None
 
 
-def show_forward(sol: Solution, by_keras: dict) -> None:
+def show_forward(sol: fp.Solution, by_keras: dict) -> None:
     """Section 3: every neuron's sum and activation, the loss, and the same numbers from Keras."""
     st.header("3. Forward pass")
     for index, rows in enumerate(sol.forward_steps, start=1):
@@ -136,11 +110,8 @@ def show_forward(sol: Solution, by_keras: dict) -> None:
     st.markdown("**Loss** — how far the outputs are from the targets")
     st.code("\n".join(sol.loss_steps), language=None, wrap_lines=True)
     st.subheader("The same numbers from Keras")
-    compare = pd.DataFrame({"value": [f"a_{n}" for level in sol.names[1:] for n in level] + ["loss"],
-                            "by hand": [v for p in sol.passes for v in p["a"]] + [sol.loss],
-                            "Keras": [v for level in by_keras["activations"] for v in level] + [by_keras["loss"]]})
-    compare["difference"] = [f"{_gap(h, k):.1e}" for h, k in zip(compare["by hand"], compare["Keras"])]
-    st.dataframe(compare.assign(**{c: compare[c].map(fmt) for c in ("by hand", "Keras")}), hide_index=True)
+    compare = fp.keras_comparison(sol, by_keras)
+    st.dataframe(compare.assign(**{c: compare[c].map(fp.fmt) for c in ("by hand", "Keras")}), hide_index=True)
     st.caption("Keras ran `Dense` layers in float64 holding the very same weights. Differences around 1e-16 are "
                "rounding in the last binary digit (for numbers above 1, the difference is relative to their size).")
     if "crossentropy" in sol.spec["loss"]:
@@ -149,7 +120,7 @@ def show_forward(sol: Solution, by_keras: dict) -> None:
                    "output would give a slightly different loss.")
 
 
-def show_backprop(sol: Solution, by_keras: dict) -> None:
+def show_backprop(sol: fp.Solution, by_keras: dict) -> None:
     """Section 4: δ of every neuron, the gradients beside GradientTape's, the step and the loss after it."""
     st.header("4. One step of backpropagation")
     st.markdown(
@@ -168,41 +139,38 @@ def show_backprop(sol: Solution, by_keras: dict) -> None:
     for index, rows in reversed(list(enumerate(sol.delta_steps, start=1))):
         st.markdown(f"**Layer {index}: δ of each neuron**")
         st.code("\n".join(line for r in rows for line in r["lines"]), language=None, wrap_lines=True)
-    table = sol.parameters.copy()
-    table["GradientTape"] = [g for grad in by_keras["gradients"] for j in range(len(grad["biases"]))
-                             for g in [row[j] for row in grad["weights"]] + [grad["biases"][j]]]
-    gap = max(_gap(h, k) for h, k in zip(table["gradient"], table["GradientTape"]))
-    shown = table.assign(**{c: table[c].map(fmt) for c in ("value", "gradient", "GradientTape", "updated")})
+    table, gap = fp.gradient_comparison(sol, by_keras)
+    shown = table.assign(**{c: table[c].map(fp.fmt) for c in ("value", "gradient", "GradientTape", "updated")})
     st.markdown("**Gradient of every weight and bias**: ∂L/∂w = δ × the value coming in")
     # height="content": every row visible, no scrolling inside the table on the projector
     st.dataframe(shown[["parameter", "gradient", "GradientTape", "chain rule"]], hide_index=True, height="content")
     st.success(f"The chain rule by hand and TensorFlow's automatic differentiation (tf.GradientTape) agree: "
                f"the largest difference is {gap:.1e}.")
-    st.markdown(f"**The gradient-descent step**: new w = w − {fmt(sol.spec['learning_rate'])} × ∂L/∂w")
+    st.markdown(f"**The gradient-descent step**: new w = w − {fp.fmt(sol.spec['learning_rate'])} × ∂L/∂w")
     if sol.note:
         st.warning(sol.note, icon=":material/warning:")
     st.dataframe(shown[["parameter", "update", "updated"]].rename(columns={"updated": "new value"}), hide_index=True,
                  height="content")
     before, after = st.columns(2)
-    before.metric("Loss before the step", fmt(sol.loss))
+    before.metric("Loss before the step", fp.fmt(sol.loss))
     finite = sol.loss_after - sol.loss == sol.loss_after - sol.loss  # False for ∞ − ∞ and NaN
-    after.metric("Loss after one step", fmt(sol.loss_after), delta_color="inverse",
-                 delta=fmt(sol.loss_after - sol.loss) if finite else None)
+    after.metric("Loss after one step", fp.fmt(sol.loss_after), delta_color="inverse",
+                 delta=fp.fmt(sol.loss_after - sol.loss) if finite else None)
     if sol.loss_after > sol.loss and not sol.note:
         st.warning("The loss went up: the learning rate is too large for this network, so the step overshoots.")
 
 
-def show_answer_key(sol: Solution) -> None:
+def show_answer_key(sol: fp.Solution) -> None:
     st.header("5. Answer key")
     st.markdown("The whole worked solution, to print or hand out.")
     md_col, csv_col = st.columns(2)
-    md_col.download_button("Worked solution (Markdown)", answer_key_markdown(sol), file_name="worked_solution.md",
-                           mime="text/markdown", on_click="ignore", key="forward_pass_download_md")
-    csv_col.download_button("Weights and gradients (CSV)", answer_key_csv(sol), file_name="weights_and_gradients.csv",
-                            mime="text/csv", on_click="ignore", key="forward_pass_download_csv")
+    md_col.download_button("Worked solution (Markdown)", fp.answer_key_markdown(sol), on_click="ignore",
+                           file_name="worked_solution.md", mime="text/markdown", key="forward_pass_download_md")
+    csv_col.download_button("Weights and gradients (CSV)", fp.answer_key_csv(sol), on_click="ignore",
+                            file_name="weights_and_gradients.csv", mime="text/csv", key="forward_pass_download_csv")
 
 
-def show_prediction(sol: Solution, spec_id: str) -> None:
+def show_prediction(sol: fp.Solution, spec_id: str) -> None:
     """Section 2: a guess of the first output before the working appears."""
     if state.get("forward_pass_revealed_for"):
         st.info("You changed the network, so here is a new prediction to make.")
@@ -229,7 +197,7 @@ st.markdown(
 show_all = st.toggle("Teacher mode: show the answers without asking for a guess", key="forward_pass_show_all")
 solution = show_network()
 if solution is not None:
-    spec_id = spec_to_json(solution.spec)
+    spec_id = fp.spec_to_json(solution.spec)
     st.download_button("Download this spec (JSON)", spec_id, file_name="network.json", mime="application/json",
                        on_click="ignore", key="forward_pass_download_spec")
     st.header("2. Predict first")

@@ -228,10 +228,15 @@ def test_grade_prediction():
 
 # --- The page ----------------------------------------------------------------------------------
 
+def unescape(markdown: str) -> str:
+    """What a student reads where the page escaped student text for Markdown (pages.shared.feedback.plain)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def page_text(at) -> str:
     """Every string a student can read on the page, tables included."""
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "success", "warning", "error")
-             for e in getattr(at, kind)]
+    parts = [unescape(e.value) for kind in ("title", "subheader", "markdown", "caption", "info", "success", "warning",
+                                            "error") for e in getattr(at, kind)]
     parts += [e.value.to_string() for e in at.dataframe] + [e.value.to_string() for e in at.table]
     return "\n".join(parts)
 
@@ -312,9 +317,9 @@ def test_page_predict_first_flow(page):
     assert not page.exception
     feedback = page.session_state["activations_feedback"][1]
     assert feedback.verdict == "off" and feedback.guess == 0.7
-    assert any(answer in w.value and "too low" in w.value for w in page.warning)
+    assert any(answer in unescape(w.value) and "too low" in w.value for w in page.warning)
     page.number_input(key="activations_quiz_x").set_value(3.0).run()  # a new question hides the old answer
-    assert not any(answer in w.value for w in page.warning)
+    assert not any(answer in unescape(w.value) for w in page.warning)
     page.radio(key="activations_quiz_quantity").set_value("slope")
     page.number_input(key="activations_quiz_x").set_value(0.0)
     page.number_input(key="activations_guess").set_value(0.25)
@@ -334,7 +339,7 @@ def test_page_bad_text_input(page, key, value, message):
     page.multiselect(key="activations_functions").set_value(["sigmoid", "softmax"])
     page.text_input(key=key).input(value).run()
     assert not page.exception
-    assert any(message in e.value for e in page.error)
+    assert any(message in unescape(e.value) for e in page.error)
     assert not re.search(r"\bnan\b|\binf\b", page_text(page), flags=re.IGNORECASE)
 
 
@@ -362,3 +367,45 @@ def test_app_navigates_to_the_page():
     at.switch_page("pages/activations.py")
     at.run()
     assert not at.exception and at.title[0].value == "Activation functions"
+
+
+# --- What a mischievous student tried ---------------------------------------------------------------
+
+def test_the_other_logits_limit_reads_the_same_however_it_is_broken():
+    for count in (10, 11, 30):
+        with pytest.raises(ValueError, match=r"^The other logits: give at most 9 numbers\.$"):
+            act.check_settings("softmax", others=", ".join(["1"] * count))
+        with pytest.raises(ValueError, match=r"^The other logits: give at most 9 numbers\.$"):
+            act.check_settings("softmax", others=[1.0] * count)
+    assert act.check_settings("softmax", others=", ".join(["1"] * 9))["others"] == (1.0,) * 9
+
+
+def styled_text(frame) -> pd.DataFrame:
+    """The text the browser shows in each cell of a styled st.dataframe (the Styler's display values)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(frame.proto.arrow_data.styler.display_values).read_pandas()
+
+
+@pytest.mark.slow
+def test_page_never_prints_negative_zero(page):
+    page.multiselect(key="activations_functions").set_value(["swish", "gelu", "tanh"])
+    page.number_input(key="activations_probe_x").set_value(-100.0)
+    page.run()
+    assert not page.exception
+    shown = styled_text(page.dataframe[0])
+    assert list(shown.iloc[:, 2]) == ["-3.72008e-42", "0", "-1"]  # swish, GELU (exactly -0.0), tanh
+    assert not any(re.fullmatch(r"-0(\.0*)?", v) for v in shown.to_numpy().ravel())
+    values = page.dataframe[0].value
+    assert values["f(x)"].iloc[0] == act.evaluate("swish", -100.0)[0]  # the table keeps the exact number
+
+
+@pytest.mark.slow
+def test_page_shows_student_markdown_as_text_and_big_guesses_readably(page):
+    page.text_input(key="activations_softmax_others").input("$x^2$, **b**").run()
+    [error] = [e.value for e in page.error if "Softmax is left out" in e.value]
+    assert "\\$x^2\\$" in error.replace("\\^", "^") and unescape(error).startswith("The other logits: '$x^2$'")
+    page.number_input(key="activations_guess").set_value(1e300)
+    page.button(key="activations_check").click().run()
+    [box] = [unescape(w.value) for w in page.warning if "You guessed" in w.value]
+    assert "1.000e+300" in box and len(box) < 150

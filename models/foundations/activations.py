@@ -2,7 +2,6 @@
 
 TensorFlow is imported inside the functions that compute, so the facts table is available at once.
 """
-import math
 import re
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.guess import GuessFeedback, grade_number
+from models.core.numbers import check_number
 
 X_LIMIT = 100.0  # |x| and |logit| stay within this, so every curve value is an ordinary float64
 MAX_POINTS = 100_000
@@ -76,15 +76,7 @@ def facts_table() -> pd.DataFrame:
 
 
 def _number(value, what: str, low: float, high: float, *, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{what} must be a number (got {value!r}).")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be an ordinary, finite number.")
-    if value < low or value > high or (low_open and value == low):
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{what} must be a number in {bracket}{low:g}, {high:g}] (got {value:g}).")
-    return value
+    return check_number(value, what, low=low, high=high, low_open=low_open, interval=True)
 
 
 def check_settings(name: str, **params) -> dict:
@@ -107,22 +99,21 @@ def check_settings(name: str, **params) -> dict:
     if "others" in settings:
         others = settings["others"]
         what = "The other logits"
-        others = parse_vector(others, what) if isinstance(others, str) else _logits(others, what)
-        if len(others) > MAX_LOGITS - 1:
-            raise ValueError(f"Give at most {MAX_LOGITS - 1} other logits.")
+        limit = MAX_LOGITS - 1  # the first logit is x itself
+        others = parse_vector(others, what, limit=limit) if isinstance(others, str) else _logits(others, what, limit)
         settings["others"] = tuple(float(v) for v in others)
     return settings
 
 
-def _logits(values, what: str) -> np.ndarray:
+def _logits(values, what: str, limit: int = MAX_LOGITS) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64).ravel()
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be numbers.") from None
     if array.size == 0:
         raise ValueError(f"{what}: type at least one number, for example 2, 1, 0.1.")
-    if array.size > MAX_LOGITS:
-        raise ValueError(f"{what}: give at most {MAX_LOGITS} numbers.")
+    if array.size > limit:
+        raise ValueError(f"{what}: give at most {limit} numbers.")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{what}: every value must be an ordinary, finite number.")
     if np.any(np.abs(array) > X_LIMIT):
@@ -130,7 +121,7 @@ def _logits(values, what: str) -> np.ndarray:
     return array
 
 
-def parse_vector(text: str, what: str = "The logits") -> np.ndarray:
+def parse_vector(text: str, what: str = "The logits", limit: int = MAX_LOGITS) -> np.ndarray:
     """Read numbers separated by commas, semicolons or spaces, e.g. '2, 1, 0.1' (decimal point, not comma)."""
     tokens = [t for t in re.split(r"[,;\s]+", (text or "").strip().strip("[]()")) if t]
     if not tokens:
@@ -142,7 +133,7 @@ def parse_vector(text: str, what: str = "The logits") -> np.ndarray:
         except ValueError:
             raise ValueError(f"{what}: {token!r} is not a number. Type numbers separated by commas, "
                              "for example 2, 1, 0.1.") from None
-    return _logits(values, what)
+    return _logits(values, what, limit)
 
 
 def _as_x(x) -> np.ndarray:

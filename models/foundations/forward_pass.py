@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 
 from models.core.numbers import format_number
-from models.foundations.network_keras import build_network_model, keras_results
+from models.foundations.network_keras import (
+    build_network_model,
+    gradient_comparison,
+    keras_comparison,
+    keras_results,
+)
 from models.foundations.network_spec import (
     ACTIVATIONS,
     LOSS_OUTPUT,
@@ -32,11 +37,13 @@ from models.foundations.network_spec import (
     validate_spec,
 )
 
+# The spec and Keras names are re-exported, so a page or a test needs only this module.
 __all__ = ["ACTIVATIONS", "LOSSES", "LOSS_FORMULAS", "LOSS_OUTPUT", "MAX_ABS", "MAX_RATE", "MIN_RATE", "Solution",
            "SpecError", "answer_key_csv", "answer_key_markdown", "backprop_step", "build_network_model",
-           "delta_steps", "fmt", "forward", "forward_steps", "keras_results", "layer_from_table", "layer_table",
-           "load_presets", "loss_steps", "loss_value", "neuron_names", "parameter_table", "row_from_table",
-           "row_table", "solve", "spec_from_json", "spec_to_json", "term", "validate_spec"]
+           "delta_steps", "fmt", "forward", "forward_steps", "gradient_comparison", "keras_comparison",
+           "keras_results", "layer_from_table", "layer_table", "load_presets", "loss_steps", "loss_value",
+           "neuron_names", "parameter_table", "row_from_table", "row_table", "solve", "spec_from_json",
+           "spec_to_json", "term", "validate_spec"]
 
 LOSS_FORMULAS = {
     "half_sse": "L = ½·Σ (t − a)²",

@@ -3,6 +3,7 @@
 Keras and TensorFlow are imported inside the functions, so the hand route loads without them.
 """
 import numpy as np
+import pandas as pd
 
 from models.foundations.network_spec import validate_spec
 
@@ -54,3 +55,25 @@ def keras_results(spec) -> dict:
             "loss": float(loss.numpy()),
             "gradients": [{"weights": grads[2 * k].numpy().tolist(), "biases": grads[2 * k + 1].numpy().tolist()}
                           for k in range(len(dense_layers))]}
+
+
+def _gap(ours: float, theirs: float) -> float:
+    """How far two routes differ: absolutely for small numbers, relative to the size for large ones."""
+    return abs(ours - theirs) / max(1.0, abs(theirs))
+
+
+def keras_comparison(sol, by_keras: dict) -> pd.DataFrame:
+    """Every activation and the loss, by hand beside Keras (`keras_results`), with the difference as text."""
+    compare = pd.DataFrame({"value": [f"a_{n}" for level in sol.names[1:] for n in level] + ["loss"],
+                            "by hand": [v for p in sol.passes for v in p["a"]] + [sol.loss],
+                            "Keras": [v for level in by_keras["activations"] for v in level] + [by_keras["loss"]]})
+    compare["difference"] = [f"{_gap(h, k):.1e}" for h, k in zip(compare["by hand"], compare["Keras"])]
+    return compare
+
+
+def gradient_comparison(sol, by_keras: dict) -> tuple[pd.DataFrame, float]:
+    """The parameter table with tf.GradientTape's gradient beside ours, and the largest difference."""
+    table = sol.parameters.copy()
+    table["GradientTape"] = [g for grad in by_keras["gradients"] for j in range(len(grad["biases"]))
+                             for g in [row[j] for row in grad["weights"]] + [grad["biases"][j]]]
+    return table, max(_gap(h, k) for h, k in zip(table["gradient"], table["GradientTape"]))
