@@ -1,0 +1,222 @@
+"""Recurrent networks: a SimpleRNN and an LSTM unrolled by hand, gradients through time, and memory measured."""
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from models.core.guess import grade_choice
+from models.engine.heavy_work import heavy_work
+from models.sequences import gradients as gt
+from models.sequences import memory
+from models.sequences import rnn_steps as rs
+from pages.shared.charts import curve_chart, long_curves
+from pages.shared.errors import show_unexpected
+from pages.shared.feedback import RevealGate, show_verdict
+from pages.shared.navigation import ensure_app_navigation
+
+ensure_app_navigation()
+
+K = "recurrent_"
+PRESETS = {cell: rs.load_presets(cell) for cell in ("simple_rnn", "lstm")}
+NEVER = "it never does (up to the longest length)"
+# Every setting of the page in one place (widget key without the prefix -> default).
+DEFAULTS = {"simple_rnn_preset": next(iter(PRESETS["simple_rnn"])), "lstm_preset": next(iter(PRESETS["lstm"])),
+            "grad_length": 50, "grad_scale": 0.9, "grad_activation": "tanh", "grad_cells": list(gt.CELLS),
+            "mem_lengths": list(memory.DEFAULTS.lengths), "mem_units": memory.DEFAULTS.units,
+            "mem_epochs": memory.DEFAULTS.epochs, "mem_seed": memory.DEFAULTS.seed}
+state = st.session_state
+for name, value in DEFAULTS.items():
+    state.setdefault(K + name, value)
+state.setdefault(K + "trainers", {})  # compiled training programs hold variables: one set per session
+gate = RevealGate(K + "memory")
+
+
+@st.cache_data(max_entries=200, show_spinner=False)
+def keras_route(cell: str, x, w, u, b) -> dict:
+    """Keras' float64 layer with these weights (a pure function of them, so cached)."""
+    if cell == "simple_rnn":
+        return {"h": rs.keras_simple_rnn(x, w, u, b)}
+    return rs.keras_lstm(x, w, u, b)
+
+
+@st.cache_data(max_entries=200, show_spinner=False)
+def gradient_reports(cells: tuple, length: int, scale: float, activation: str) -> list:
+    with heavy_work():
+        return [gt.gradient_report(cell, length=length, recurrent_scale=scale, activation=activation) for cell in cells]
+
+
+def edit_tables(cell: str) -> list[pd.DataFrame]:
+    """The preset picker and the four editable tables (text cells, so 2e3 and 1,5 work)."""
+    preset = PRESETS[cell][st.selectbox("Start from", list(PRESETS[cell]), key=K + cell + "_preset")]
+    st.caption(preset["description"])
+    tables, version = rs.weight_tables(preset), preset["name"]
+    left, right = st.columns(2)
+    edited = [left.data_editor(tables["inputs"], key=f"{K}{cell}_x_{version}", num_rows="dynamic")]
+    edited[0].index = [f"t={t + 1}" for t in range(len(edited[0]))]
+    right.markdown("**Kernel W** (row: input, column: unit" + (", grouped by gate" if cell == "lstm" else "") + ")")
+    edited.append(right.data_editor(tables["kernel"], key=f"{K}{cell}_w_{version}"))
+    edited.append(st.data_editor(tables["recurrent_kernel"], key=f"{K}{cell}_u_{version}"))
+    edited.append(st.data_editor(tables["bias"], key=f"{K}{cell}_b_{version}"))
+    st.caption("Tables, top to bottom: inputs x_t (one row per time step; add rows to make the sequence longer), "
+               "kernel W, recurrent kernel U (row: the previous output h_{t−1}), bias b. The initial state is 0.")
+    return edited
+
+
+def compare_with_keras(cell: str, tables: list[pd.DataFrame], lines_of) -> None:
+    """The hand computation beside the same numbers from Keras, or a message naming the bad cell."""
+    try:
+        parts = (rs.simple_rnn_parts if cell == "simple_rnn" else rs.lstm_parts)(*tables)
+        lines = lines_of(*parts[:4])
+    except ValueError as problem:
+        st.error(f"This cannot be computed yet. {problem}", icon=":material/error:")
+        return
+    hand_col, keras_col = st.columns([3, 2])
+    for t, step in enumerate(lines, start=1):
+        hand_col.markdown(f"**Step t = {t}**")
+        hand_col.code("\n".join(step), language=None, wrap_lines=True)
+    by_keras = keras_route(cell, *(np.asarray(p) for p in parts[:4]))
+    hand = (rs.simple_rnn_steps if cell == "simple_rnn" else lambda *p: rs.lstm_steps(*p)["h"])(*parts[:4])
+    table = pd.DataFrame([{"t": t + 1, "unit": f"h{j + 1}", "by hand": hand[t, j], "Keras": by_keras["h"][t, j]}
+                          for t in range(hand.shape[0]) for j in range(hand.shape[1])])
+    table["difference"] = (table["by hand"] - table["Keras"]).abs().map(lambda d: f"{d:.1e}")
+    layer = ("SimpleRNN(units, return_sequences=True)" if cell == "simple_rnn"
+             else "LSTM(units, return_sequences=True, return_state=True)")
+    keras_col.markdown(f"**The same from** `keras.layers.{layer}` in float64, holding these weights")
+    keras_col.dataframe(table.assign(**{c: table[c].map(rs.fmt) for c in ("by hand", "Keras")}), hide_index=True,
+                        height="content")
+    if cell == "lstm":
+        c_gap = abs(rs.lstm_steps(*parts[:4])["c"][-1] - by_keras["c_last"]).max()
+        keras_col.caption(f"The last cell state c, returned by `return_state=True`, differs by {c_gap:.1e}.")
+
+
+def show_simple_rnn() -> None:
+    st.header("1 · A SimpleRNN, step by step")
+    st.markdown("A recurrent layer reads a sequence one step at a time and feeds its own output back in: "
+                "**h_t = tanh(x_t·W + h_{t−1}·U + b)**. The same W, U and b are used at every step.")
+    compare_with_keras("simple_rnn", edit_tables("simple_rnn"), rs.simple_rnn_lines)
+
+
+def show_lstm() -> None:
+    st.header("2 · An LSTM cell, gate by gate")
+    st.markdown(
+        "Four gates read x_t and h_{t−1}: the **input gate** i = σ(…), **forget gate** f = σ(…), **candidate** "
+        "g = tanh(…) and **output gate** o = σ(…). Then **c_t = f·c_{t−1} + i·g** and **h_t = o·tanh(c_t)**.\n\n"
+        "**How Keras keeps it.** One kernel of shape (inputs, 4·units) and one recurrent kernel (units, 4·units): "
+        "the first `units` columns belong to i, the next to f, then the candidate (Keras calls it *c*), then o. "
+        "The column headers below say which gate and unit each column feeds.\n\n"
+        "**Where Keras differs from many textbooks.** Textbooks often write four matrices W_i, W_f, W_g, W_o; "
+        "Keras stacks them side by side. `unit_forget_bias=True` starts the forget gate's bias at 1 (only the "
+        "initial value; here you set it). The gates' σ is the exact sigmoid (`recurrent_activation='sigmoid'`; "
+        "old Keras 2 used a hard sigmoid). Keras' GRU uses `reset_after=True` (the reset gate multiplies "
+        "h_{t−1}·U after the product, with a second bias row) and h_t = z·h_{t−1} + (1 − z)·h̃_t, where some "
+        "textbooks swap z and 1 − z.")
+    compare_with_keras("lstm", edit_tables("lstm"), rs.lstm_lines)
+
+
+def show_gradients() -> None:
+    st.header("3 · Vanishing and exploding gradients through time")
+    st.markdown("How much does the loss at the **last** step depend on each earlier input? Below: ‖∂L/∂x_t‖ for "
+                "every t, from `tf.GradientTape`, with L the sum of the last state. Each recurrent matrix is a "
+                "random orthogonal matrix × the scale s.")
+    c1, c2, c3 = st.columns(3)
+    length = c1.slider("Sequence length", 2, gt.MAX_LENGTH, key=K + "grad_length")
+    scale = c2.slider("Recurrent scale s", 0.1, 3.0, step=0.05, key=K + "grad_scale")
+    activation = c3.selectbox("Activation", gt.ACTIVATIONS, key=K + "grad_activation")
+    cells = st.multiselect("Cells", list(gt.CELLS), format_func=gt.CELLS.get, key=K + "grad_cells")
+    reports = gradient_reports(tuple(cells), length, scale, activation)
+    rows = [{"t": t + 1, "cell": gt.CELLS[r.cell], "norm": n} for r in reports for t, n in enumerate(r.norms)
+            if np.isfinite(n) and n > 0]
+    if rows:
+        st.altair_chart(alt.Chart(pd.DataFrame(rows)).mark_line(point=length <= 30).encode(
+            x=alt.X("t:Q", title="time step t"), y=alt.Y("norm:Q", title="‖∂L/∂x_t‖ (log scale)",
+                                                         scale=alt.Scale(type="log")),
+            color=alt.Color("cell:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=["cell:N", "t:Q", alt.Tooltip("norm:Q", format=".3e")]).properties(height=320), width="stretch")
+    for report in reports:
+        (st.error if not report.finite else st.markdown)(f"**{gt.CELLS[report.cell]}.** {gt.explain(report)}")
+    simple = next((r for r in reports if r.cell == "simple_rnn"), None)
+    if simple is not None:
+        step = gt.clipped_step(simple.weight_gradient_norm, learning_rate=0.1, clipnorm=1.0)
+        st.markdown(f"**The fix for exploding: clip the gradient.** The SimpleRNN's ‖∂L/∂U‖ is "
+                    f"{rs.fmt(simple.weight_gradient_norm)}. One SGD step with learning rate 0.1 moves U by "
+                    f"{rs.fmt(step['plain'])}; `keras.optimizers.SGD(learning_rate=0.1, clipnorm=1.0)` first scales "
+                    f"the gradient to norm at most 1 and moves U by {rs.fmt(step['clipped'])} (measured on Keras).")
+        if not simple.finite:
+            st.caption("Clipping cannot repair a gradient that is already inf or NaN (Keras' clip then gives NaN); "
+                       "in training it stops the weights from growing step by step until that happens.")
+
+
+def show_memory() -> None:
+    st.header("4 · Memory, measured")
+    d = memory.DEFAULTS
+    st.markdown(f"The task: **the label is the first token; the rest is noise**. The first token is one of {d.classes} "
+                f"label symbols (so guessing gives {1 / d.classes:.0%}), every later one is one of {d.noise_symbols} "
+                "noise symbols. "
+                "A SimpleRNN and an LSTM with the same number of units learn it at several lengths, "
+                "with the same data and seeds; the chart shows each one's final validation accuracy.")
+    c1, c2, c3, c4 = st.columns(4)
+    lengths = c1.multiselect("Lengths", [5, 10, 20, 40, 60, 80], key=K + "mem_lengths")
+    units = c2.number_input("Units", 1, memory.MAX_UNITS, key=K + "mem_units")
+    epochs = c3.number_input("Epochs", 1, 200, key=K + "mem_epochs")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, key=K + "mem_seed")
+    settings = memory.MemorySettings(lengths=tuple(sorted(lengths)), units=int(units), epochs=int(epochs),
+                                     seed=int(seed))
+    choices = [str(n) for n in settings.lengths] + [NEVER]
+    guess = st.radio("Predict first: from which length on does the SimpleRNN fall to chance?", choices, index=None,
+                     key=K + "mem_guess", horizontal=True)
+    if st.button("Lock in my guess and train both", type="primary", key=K + "mem_train", disabled=guess is None):
+        train_live(settings, guess)
+    result = state.get(K + "mem_result")
+    if result is not None and gate.revealed(result.settings):
+        draw_comparison(result)
+        answer = result.falls_to_chance("simple_rnn")
+        show_verdict(grade_choice(gate.feedback(), NEVER if answer is None else str(answer)),
+                     "Chance means within 10 points of guessing, at that length and every longer one.")
+
+
+def train_live(settings: memory.MemorySettings, guess: str) -> None:
+    slot, comparison = st.empty(), None
+    try:
+        settings = memory.check_settings(settings)
+        total = len(settings.lengths) * len(settings.cells) * settings.epochs
+        for comparison, run in memory.run_comparison(settings, cache=state[K + "trainers"], guard=heavy_work):
+            with slot.container():
+                if run is not None:
+                    done = len(comparison.runs) * settings.epochs + len(run.history)
+                    st.progress(done / total, text=f"{memory.CELLS[run.cell]}, length {run.length}: epoch "
+                                                   f"{len(run.history)} of {settings.epochs}")
+                    st.altair_chart(curve_chart(long_curves(run.history, "accuracy"), value="accuracy",
+                                                epochs=settings.epochs, y_domain=(0, 1), height=220), width="stretch")
+                draw_comparison(comparison)
+        slot.empty()
+        gate.reveal(settings, guess)
+        state[K + "mem_result"] = comparison
+    except ValueError as problem:
+        st.error(str(problem), icon=":material/error:")
+    except Exception as problem:  # a student's click must never show a traceback
+        show_unexpected(problem, "Training")
+
+
+def draw_comparison(comparison: memory.Comparison) -> None:
+    table = comparison.table()
+    if table.empty:
+        return
+    lines = alt.Chart(table).mark_line(point=True, strokeWidth=3).encode(
+        x=alt.X("length:Q", title="sequence length"), y=alt.Y("val_accuracy:Q", title="validation accuracy",
+                                                              scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("cell:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=["cell:N", "length:Q", alt.Tooltip("val_accuracy:Q", format=".3f")])
+    chance = alt.Chart(pd.DataFrame({"y": [comparison.chance]})).mark_rule(strokeDash=[5, 3]).encode(y="y:Q")
+    st.altair_chart(alt.layer(lines, chance).properties(height=300), width="stretch")
+    st.caption(f"Dashed line: chance ({comparison.chance:.0%}). Each point is one network trained from scratch; "
+               f"{sum(table['seconds']):.1f} s of training in all.")
+
+
+st.title("Recurrent networks")
+st.markdown("A recurrent network reads a sequence step by step and keeps a **state** from one step to the next. "
+            "Below, every number is computed by hand and by Keras; then you see why plain RNNs forget and LSTMs "
+            "remember longer.")
+show_simple_rnn()
+show_lstm()
+show_gradients()
+show_memory()
