@@ -45,19 +45,23 @@ class SettingsMemory:
     Call `came_back()` and `restore()` before the widgets are drawn, `save()` after.
     """
 
-    def __init__(self, state: MutableMapping, key: str, widget_keys: Iterable[str]):
+    def __init__(self, state: MutableMapping, key: str, widget_keys: Iterable[str], *,
+                 always_drawn: Iterable[str] | None = None):
         self.state, self.key, self.widget_keys = state, key, tuple(widget_keys)
+        # Widgets drawn on every run of the page: one drawn only sometimes loses its state on the page itself.
+        self.always_drawn = self.widget_keys if always_drawn is None else tuple(always_drawn)
 
     def came_back(self) -> bool:
         """True when settings were saved before but the widgets' own state is gone (another page ran meanwhile)."""
         saved = self.state.get(self.key)
-        return bool(saved) and any(key not in self.state for key in saved)
+        return bool(saved) and any(key in saved and key not in self.state for key in self.always_drawn)
 
-    def restore(self, defaults: dict) -> None:
-        """Give every widget key missing from state its saved value, else its default."""
+    def restore(self, defaults: dict, *, came_back: bool = False) -> None:
+        """Give every widget key missing from state its saved value, else its default; after a visit to another
+        page (`came_back`), every saved value (a widget not drawn at the time can keep a stale value)."""
         saved = self.state.get(self.key) or {}
         for key, value in (defaults | saved).items():
-            if key not in self.state:
+            if key not in self.state or (came_back and key in saved):
                 self.state[key] = value
 
     def save(self) -> None:

@@ -20,7 +20,8 @@ state = st.session_state
 
 def start_session(defaults: dict) -> LiveSlot:
     """Restore the settings after a visit to another page, and say truthfully how an interrupted run ended."""
-    memory = SettingsMemory(state, "dropout_saved", defaults)
+    memory = SettingsMemory(state, "dropout_saved", defaults,
+                            always_drawn=[k for k in defaults if not k.startswith("dropout_layers_")])
     came_back = memory.came_back()
     live = state.setdefault("dropout_live", LiveSlot())
     live.wait_idle()
@@ -28,7 +29,7 @@ def start_session(defaults: dict) -> LiveSlot:
         ending = why_cut_short(state, stop_key="dropout_stop", new_run_keys=("dropout_train",), left_page=came_back)
         live.latest = replace(live.latest, ending=ending)
     live.runs_cut_short.clear()
-    memory.restore(defaults)
+    memory.restore(defaults, came_back=came_back)
     state["dropout_memory"] = memory
     return live
 

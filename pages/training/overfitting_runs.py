@@ -18,7 +18,8 @@ state = st.session_state
 
 def start_session() -> LiveSlot:
     """Restore the settings after a visit to another page, and say truthfully how an interrupted run ended."""
-    memory = SettingsMemory(state, K + "saved", DEFAULTS)
+    memory = SettingsMemory(state, K + "saved", DEFAULTS,  # the run table's widgets show only with runs
+                            always_drawn=[k for k in DEFAULTS if k not in (K + "overlay", K + "with_training")])
     came_back = memory.came_back()
     live = state.setdefault(K + "live", LiveSlot())
     state.setdefault(K + "runs", [])
@@ -29,7 +30,7 @@ def start_session() -> LiveSlot:
                                left_page=came_back)
         state[K + "runs"] = ov.settle_endings(state[K + "runs"], set(live.runs_cut_short), ending)
         live.runs_cut_short.clear()
-    memory.restore(DEFAULTS)
+    memory.restore(DEFAULTS, came_back=came_back)
     state[K + "memory"] = memory
     return live
 
