@@ -1,4 +1,6 @@
 """Transfer learning in a real browser at both sizes: nothing cut off, and a readable confusion matrix."""
+import re
+
 import pytest
 
 from tests.streamlit_server import browser_unavailable_reason, launch_browser, running_app
@@ -46,7 +48,10 @@ def test_transfer_results_are_not_cut_off(browser, app_url, viewport):
     main(page).get_by_text("Random weights (features are meaningless", exact=False).click()
     settle(page)
     # The network's name shows whole in its select (issue 8, item 12).
-    expect(network).to_contain_text("for older laptops")
+    combo = network.get_by_role("combobox")
+    expect(combo).to_have_value(re.compile("for older laptops"))
+    widths = combo.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1] + 1, widths
     assert not overflowing(network), overflowing(network)
     main(page).get_by_role("button", name="Train the head").click()
     settle(page)
