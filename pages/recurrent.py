@@ -18,6 +18,7 @@ ensure_app_navigation()
 
 K = "recurrent_"
 PRESETS = {cell: rs.load_presets(cell) for cell in ("simple_rnn", "lstm")}
+SYMBOL = {"inputs": "x", "kernel": "w", "recurrent_kernel": "u", "bias": "b"}  # table -> widget key part
 NEVER = "it never does (up to the longest length)"
 # Every setting of the page in one place (widget key without the prefix -> default).
 DEFAULTS = {"simple_rnn_preset": next(iter(PRESETS["simple_rnn"])), "lstm_preset": next(iter(PRESETS["lstm"])),
@@ -50,15 +51,17 @@ def edit_tables(cell: str) -> list[pd.DataFrame]:
     preset = PRESETS[cell][st.selectbox("Start from", list(PRESETS[cell]), key=K + cell + "_preset")]
     st.caption(preset["description"])
     tables, version = rs.weight_tables(preset), preset["name"]
-    left, right = st.columns(2)
-    edited = [left.data_editor(tables["inputs"], key=f"{K}{cell}_x_{version}", num_rows="dynamic")]
+    slots = st.columns(2) if cell == "simple_rnn" else [st.container(), st.container()]
+    gates = ", grouped by gate: i:h1 feeds unit 1's input gate" if cell == "lstm" else ""
+    labels = ["**Inputs x_t** (one row per time step; add rows for a longer sequence)",
+              f"**Kernel W** (row: input, column: unit{gates})",
+              "**Recurrent kernel U** (row: the previous output h_{t−1})", "**Bias b** (the initial state is 0)"]
+    edited = []
+    for slot, name, label in zip([*slots, st.container(), st.container()], tables, labels):
+        slot.markdown(label)
+        edited.append(slot.data_editor(tables[name], key=f"{K}{cell}_{SYMBOL[name]}_{version}",
+                                       num_rows="dynamic" if name == "inputs" else "fixed"))
     edited[0].index = [f"t={t + 1}" for t in range(len(edited[0]))]
-    right.markdown("**Kernel W** (row: input, column: unit" + (", grouped by gate" if cell == "lstm" else "") + ")")
-    edited.append(right.data_editor(tables["kernel"], key=f"{K}{cell}_w_{version}"))
-    edited.append(st.data_editor(tables["recurrent_kernel"], key=f"{K}{cell}_u_{version}"))
-    edited.append(st.data_editor(tables["bias"], key=f"{K}{cell}_b_{version}"))
-    st.caption("Tables, top to bottom: inputs x_t (one row per time step; add rows to make the sequence longer), "
-               "kernel W, recurrent kernel U (row: the previous output h_{t−1}), bias b. The initial state is 0.")
     return edited
 
 
@@ -70,7 +73,7 @@ def compare_with_keras(cell: str, tables: list[pd.DataFrame], lines_of) -> None:
     except ValueError as problem:
         st.error(f"This cannot be computed yet. {problem}", icon=":material/error:")
         return
-    hand_col, keras_col = st.columns([3, 2])
+    hand_col, keras_col = st.columns([3, 2], gap="medium")
     for t, step in enumerate(lines, start=1):
         hand_col.markdown(f"**Step t = {t}**")
         hand_col.code("\n".join(step), language=None, wrap_lines=True)
@@ -81,7 +84,8 @@ def compare_with_keras(cell: str, tables: list[pd.DataFrame], lines_of) -> None:
     table["difference"] = (table["by hand"] - table["Keras"]).abs().map(lambda d: f"{d:.1e}")
     layer = ("SimpleRNN(units, return_sequences=True)" if cell == "simple_rnn"
              else "LSTM(units, return_sequences=True, return_state=True)")
-    keras_col.markdown(f"**The same from** `keras.layers.{layer}` in float64, holding these weights")
+    keras_col.markdown("**The same from Keras**")
+    keras_col.caption(f"`keras.layers.{layer}` in float64, holding these weights")
     keras_col.dataframe(table.assign(**{c: table[c].map(rs.fmt) for c in ("by hand", "Keras")}), hide_index=True,
                         height="content")
     if cell == "lstm":
@@ -209,7 +213,8 @@ def draw_comparison(comparison: memory.Comparison) -> None:
     chance = alt.Chart(pd.DataFrame({"y": [comparison.chance]})).mark_rule(strokeDash=[5, 3]).encode(y="y:Q")
     st.altair_chart(alt.layer(lines, chance).properties(height=300), width="stretch")
     st.caption(f"Dashed line: chance ({comparison.chance:.0%}). Each point is one network trained from scratch; "
-               f"{sum(table['seconds']):.1f} s of training in all.")
+               f"{sum(table['seconds']):.1f} s of training in all. This is a measurement: with another seed the "
+               "length where a network gives up can move, so try a few.")
 
 
 st.title("Recurrent networks")
