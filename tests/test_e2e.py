@@ -208,9 +208,33 @@ def act_dropout(page):
     expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
 
 
-ACTIONS = {"": act_home, "overfitting": act_overfitting, "dropout": act_dropout,
-           "transfer_learning": act_transfer_learning, "activations": act_activations, "softmax": act_softmax,
-           "forward_pass": act_forward_pass, "classify": act_classify, "augmentation": act_augmentation}
+def act_loss_functions(page):
+    main(page).get_by_role("button", name="Point 8 jumps to y = 40").click()
+    settle(page)
+    main(page).get_by_test_id("stRadio").filter(has_text="which line moves most").get_by_text(
+        "MAE", exact=True).click()
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and fit").click()
+    settle(page)
+    expect(main(page)).to_contain_text("The MSE line moved most", timeout=120_000)
+    expect(main(page)).to_contain_text("the answer is 'MSE'")
+
+
+def act_recurrent(page):
+    # The pulse preset's first step, written out: tanh(1×0.5 + 0×0.8 + 0×0.3 + 0) = tanh(0.5).
+    expect(main(page)).to_contain_text("h1(t=1) = tanh(1×0.5 + 0×0.8 + 0×0.3 + 0) = tanh(0.5) = 0.462117")
+    main(page).get_by_test_id("stRadio").get_by_text("40", exact=True).click()
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and train both").click()
+    settle(page)
+    expect(main(page)).to_contain_text("You picked", timeout=180_000)
+    expect(main(page)).to_contain_text("Dashed line: chance")
+
+
+ACTIONS = {"": act_home, "activations": act_activations, "softmax": act_softmax, "forward_pass": act_forward_pass,
+           "overfitting": act_overfitting, "loss_functions": act_loss_functions, "dropout": act_dropout,
+           "classify": act_classify, "transfer_learning": act_transfer_learning, "augmentation": act_augmentation,
+           "recurrent": act_recurrent}
 
 
 def test_every_page_has_a_browser_interaction():
