@@ -21,10 +21,8 @@ def main() -> None:
     live = start_session()
     st.title("Over- and underfitting")
     st.markdown(
-        "A network learns from the **training** points; the **validation** points are held back to see how it does "
-        "on data it has never seen. **Overfitting**: low training error, high validation error (the model memorises "
-        "the training points, noise included). **Underfitting**: both errors stay high (the model is too simple, or "
-        "trained too little, to capture the pattern).")
+        "The network learns from the **training** points; the **validation** points show how it does on data it has "
+        "never seen. **Overfitting**: low training error, high validation error. **Underfitting**: both stay high.")
     settings = show_settings()
     guess, compare_guess, train, compare = show_predict_and_buttons()
     st.header("3 · Results")
@@ -46,8 +44,9 @@ def clear_runs() -> None:
 
 
 def show_settings() -> ov.RunSettings:
-    st.header("1 · Data and model")
-    for column, name in zip(st.columns(3), ov.PRESETS):
+    heading, *columns = st.columns([1.6, 1, 1, 1], vertical_alignment="center")
+    heading.markdown("#### 1 · Data and model")
+    for column, name in zip(columns, ov.PRESETS):
         column.button(name.capitalize(), key=K + "preset_" + name.replace(" ", "_"), on_click=load_preset,
                       args=(name,), width="stretch", help=f"{ov.CAPACITY_PRESETS[name]['label']}. Your seed stays.")
     c = st.columns(4)
@@ -59,29 +58,28 @@ def show_settings() -> ov.RunSettings:
     layers = c[0].number_input("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=K + "hidden_layers")
     c[1].number_input("Neurons per layer", 0, MAX_UNITS, key=K + "units", disabled=layers == 0)
     c[2].selectbox("Activation", ACTIVATIONS, key=K + "activation")
-    c[3].number_input("Seed", 0, 2**31 - 1, key=K + "seed", help="The same seed gives the same data and curve.")
-    c = st.columns(4)
-    c[0].selectbox("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, key=K + "optimizer")
-    c[1].number_input("Learning rate", 0.0, 100.0, step=0.001, format="%g", key=K + "learning_rate")
-    c[2].number_input("Batch size", 1, 10_000, key=K + "batch_size")
     c[3].number_input("Epochs", 0, MAX_EPOCHS, step=50, key=K + "epochs")
-    with st.expander("Penalties and early stopping"):
+    with st.expander("Optimizer, learning rate, batch size, seed, penalties and early stopping"):
+        c = st.columns(4)
+        c[0].selectbox("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, key=K + "optimizer")
+        c[1].number_input("Learning rate", 0.0, 100.0, step=0.001, format="%g", key=K + "learning_rate")
+        c[2].number_input("Batch size", 1, 10_000, key=K + "batch_size")
+        c[3].number_input("Seed", 0, 2**31 - 1, key=K + "seed", help="The same seed gives the same data and curve.")
         c = st.columns(4)
         c[0].number_input("L1 penalty", 0.0, 1.0, step=0.0001, format="%g", key=K + "l1")
         c[1].number_input("L2 penalty", 0.0, 1.0, step=0.0001, format="%g", key=K + "l2")
         stopping = c[2].checkbox("Early stopping", key=K + "early_stopping")  # a toggle label is cut on tablets
         c[3].number_input("Patience (epochs)", 1, 1000, key=K + "patience", disabled=not stopping)
-    settings = ov.settings_from_widgets(state, K)
-    st.caption(ov.work_text(settings))
-    return settings
+    return ov.settings_from_widgets(state, K)
 
 
 def show_predict_and_buttons():
-    st.header("2 · Predict first, then train")
+    st.markdown("#### 2 · Predict first, then train")
     left, right = st.columns(2)
-    guess = left.radio("Will this run underfit, fit well or overfit?", ov.KINDS, index=None, key=K + "guess")
-    compare_guess = right.radio("Which preset will end with the largest gap between validation and training loss?",
-                                ov.PRESETS, index=None, key=K + "compare_guess")
+    guess = left.radio("Will this run underfit, fit well or overfit?", ov.KINDS, index=None, key=K + "guess",
+                       horizontal=True)
+    compare_guess = right.radio("Which preset ends with the largest validation − training gap?", ov.PRESETS,
+                                index=None, key=K + "compare_guess", horizontal=True)
     state[K + "memory"].save()
     b = st.columns(3)
     train = b[0].button("Train", type="primary", key=K + "train", width="stretch")
@@ -89,6 +87,7 @@ def show_predict_and_buttons():
                           help="Underfit, good fit and overfit on the data above (their own epochs, Adam 0.01, batch "
                                "32, no penalties, no early stopping), one after the other: all see the same points.")
     b[2].button("Stop", key=K + "stop", width="stretch", help="Stops the run; the curve so far is kept.")
+    st.caption(ov.work_text(ov.settings_from_widgets(state, K)))
     return guess, compare_guess, train, compare
 
 
@@ -130,7 +129,8 @@ def show_run_table() -> None:
         return
     table = ov.runs_table(list(runs.values()))
     st.dataframe(ov.shown_table(table), hide_index=True, column_config={  # wide enough for every header
-        name: st.column_config.Column(width=max(60, 8 * len(name) + 28)) for name in table.columns})
+        name: st.column_config.Column(width=8 * max(len(name), *(len(v) for v in table[name] if isinstance(v, str)))
+                                      + 28) for name in table.columns})
     seen = state.get(K + "overlay_seen", 0)  # runs trained since the last drawing join the overlay
     state[K + "overlay"] = [n for n in state.get(K + "overlay", []) if n in runs] + [n for n in runs if n > seen]
     state[K + "overlay_seen"] = max(runs)
