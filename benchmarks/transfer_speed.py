@@ -9,7 +9,7 @@ import time
 import keras
 import numpy as np
 
-from models.images import transfer
+from models.images import transfer, transfer_run
 from models.vision import pretrained
 from models.vision.shapes import make_shapes
 
@@ -23,7 +23,7 @@ def main() -> None:
     args = parser.parse_args()
 
     pictures, labels, names = make_shapes(args.per_class, size=SIZE, seed=0)
-    train_idx, val_idx = transfer.split_indices(labels, validation_fraction=0.25, seed=0)
+    train_idx, val_idx = transfer_run.split_indices(labels, validation_fraction=0.25, seed=0)
     pixels = np.stack([transfer.to_pixels(p, SIZE) for p in pictures])
     print(f"data: {len(pictures)} pictures ({len(train_idx)} training, {len(val_idx)} validation), "
           f"{len(names)} classes, {SIZE}x{SIZE} px, VGG16 base, {args.epochs} epochs")
