@@ -129,7 +129,7 @@ def show_run_table() -> None:
         return
     table = ov.runs_table(list(runs.values()))
     st.dataframe(ov.shown_table(table), hide_index=True, column_config={  # wide enough for every header
-        name: st.column_config.Column(width=8 * max(len(name), *(len(v) for v in table[name] if isinstance(v, str)))
+        name: st.column_config.Column(width=8 * max([len(name)] + [len(v) for v in table[name] if isinstance(v, str)])
                                       + 28) for name in table.columns})
     seen = state.get(K + "overlay_seen", 0)  # runs trained since the last drawing join the overlay
     state[K + "overlay"] = [n for n in state.get(K + "overlay", []) if n in runs] + [n for n in runs if n > seen]
