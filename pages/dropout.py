@@ -9,6 +9,8 @@ from pages.shared.navigation import ensure_app_navigation
 from pages.training.dropout_runs import show_training, start_session
 from pages.training.fit_charts import mask_chart
 
+ensure_app_navigation()
+
 D = do.DEFAULTS
 WIDTHS = [16, 32, 64, 128, 256, 512]
 MAX_MASK_UNITS = 128
@@ -23,7 +25,6 @@ state = st.session_state
 
 
 def main() -> None:
-    ensure_app_navigation()
     live = start_session(DEFAULTS)
     st.title("Dropout")
     st.markdown(

@@ -13,11 +13,12 @@ from pages.shared.navigation import ensure_app_navigation
 from pages.training.fit_charts import overlay_chart
 from pages.training.overfitting_runs import K, show_run, start_session, train_jobs
 
+ensure_app_navigation()
+
 state = st.session_state
 
 
 def main() -> None:
-    ensure_app_navigation()
     live = start_session()
     st.title("Over- and underfitting")
     st.markdown(

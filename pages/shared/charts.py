@@ -2,6 +2,8 @@
 import altair as alt
 import pandas as pd
 
+# Legends above the plot, one row, never truncated: side-by-side charts on a tablet are narrow.
+LEGEND = alt.Legend(orient="top", direction="horizontal", labelLimit=0, columns=0)
 SET_COLORS = alt.Scale(domain=["training", "validation"], range=["#1f77b4", "#ff7f0e"])
 
 
@@ -18,13 +20,13 @@ def curve_chart(data: pd.DataFrame, *, value: str = "loss", title: str | None = 
               scale=alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale(zero=True))
     tooltip = ([f"{run}:N"] if run else []) + ["set:N", "epoch:Q", alt.Tooltip(f"{value}:Q", format=".4f")]
     if run:
-        encoding = {"color": alt.Color(f"{run}:N", title=None, legend=alt.Legend(orient="top")),
+        encoding = {"color": alt.Color(f"{run}:N", title=None, legend=LEGEND),
                     "strokeDash": alt.StrokeDash("set:N", scale=alt.Scale(domain=["validation", "training"],
                                                                            range=[[1, 0], [5, 4]]),
-                                                 title=None, legend=alt.Legend(orient="bottom")),
+                                                 title=None, legend=LEGEND),
                     "detail": "set:N"}
     else:
-        encoding = {"color": alt.Color("set:N", scale=SET_COLORS, title=None, legend=alt.Legend(orient="bottom"))}
+        encoding = {"color": alt.Color("set:N", scale=SET_COLORS, title=None, legend=LEGEND)}
     lines = alt.Chart(data).mark_line(strokeWidth=2.5, point=points).encode(x=x, y=y, tooltip=tooltip, **encoding)
     if marks is None or marks.empty:
         return lines.properties(height=height)
