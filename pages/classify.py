@@ -102,7 +102,7 @@ def analysed(model, model_name, arch, batch, signature, picture_label):
 
 def predict_first(results, signature) -> None:
     """The class and probability the student expects, locked in before the answer is shown."""
-    st.header("2 · Predict first")
+    st.subheader("2 · Predict first")
     st.markdown("Before the model answers: **which class will it put first**, and **how sure** (its top "
                 "probability, 0 to 1) will it be? Type in the box to search the 1000 classes.")
     guessed_class = st.selectbox("Top class", sorted(range(len(LABELS)), key=lambda i: LABELS[i].lower()),
@@ -120,12 +120,11 @@ def predict_first(results, signature) -> None:
             guess.grade_number(guessed_p, top[0].probability, close_within=0.1, digits=3),
             f"The model gave “{LABELS[guessed_class]}” a probability of {probabilities[guessed_class]:.4f} "
             f"(rank {rank} of {len(LABELS)}" + (f", tied with {ties} other classes)." if ties else ").")))
-        st.rerun()  # draw the page again without the answered question
 
 
 def show_guess() -> None:
     choice, sureness, rank_note = GATE.feedback()
-    st.header("2 · Your guess")
+    st.subheader("Your guess")
     show_verdict(choice)
     show_verdict(sureness)
     st.caption(plain(rank_note))
@@ -133,7 +132,7 @@ def show_guess() -> None:
 
 
 def show_top5(top, picture_label, random_weights) -> None:
-    st.header("3 · What the model says")
+    st.subheader("2 · What the model says")
     if random_weights:
         st.warning(RANDOM_BANNER, icon=":material/warning:")
     table = pd.DataFrame({"class": [p.name for p in top], "probability": [p.probability for p in top]})
@@ -150,7 +149,7 @@ def show_top5(top, picture_label, random_weights) -> None:
 
 
 def show_grad_cam(top, analysis, seen, arch, random_weights) -> None:
-    st.header("4 · Where it looked")
+    st.header("3 · Where it looked")
     cam_class = st.selectbox("Grad-CAM heatmap (right) for the class", [p.index for p in top],
                              format_func=LABELS.__getitem__, key="classify_cam_class")
     heatmap = analysis.heatmaps[cam_class]
@@ -177,7 +176,7 @@ def show_grad_cam(top, analysis, seen, arch, random_weights) -> None:
 
 
 def show_feature_maps(analysis, random_weights) -> None:
-    st.header("5 · What a CNN does, layer by layer")
+    st.header("4 · What a CNN does, layer by layer")
     st.markdown(
         "Each conv layer slides many small filters over its input; each filter gives one **feature map**, bright "
         "where its pattern appears. Early layers respond to edges and colours, middle layers to textures and "
@@ -203,7 +202,7 @@ st.markdown(
 picker, answer = st.columns(2, gap="large")
 
 with picker:
-    st.header("1 · Model and picture")
+    st.subheader("1 · Model and picture")
     model_name = st.radio("Model", list(pretrained.ARCHITECTURES), key="classify_model",
                           format_func=lambda key: pretrained.ARCHITECTURES[key].label)
     arch = pretrained.architecture(model_name)
@@ -227,12 +226,16 @@ with answer:
         return analysed(model, model_name, arch, batch, signature, picture_label)
 
     if not (skip_guess or GATE.revealed(signature)):
-        predict_first(results, signature)
-        st.stop()
+        question = st.empty()
+        with question.container():
+            predict_first(results, signature)
+        if not GATE.revealed(signature):
+            st.stop()
+        question.empty()  # answered: the answer takes the question's place in this same run, no second run
     probabilities, top, analysis = results()
+    show_top5(top, picture_label, random_weights)  # the answer first: it fits the first screen beside the picker
     if GATE.revealed(signature):
         show_guess()
-    show_top5(top, picture_label, random_weights)
 
 show_grad_cam(top, analysis, seen, arch, random_weights)
 show_feature_maps(analysis, random_weights)

@@ -147,6 +147,8 @@ def test_random_weights_page_equals_the_library(offline, mobilenet):
     tail = f", tied with {ties} other classes)." if ties else ")."
     assert f"“tabby” a probability of {probabilities[281]:.4f} (rank {rank} of 1000{tail}" in text
 
+    assert [h.value for h in at.subheader] == ["1 · Model and picture", "2 · What the model says", "Your guess"]
+
     # The 224 input, the Grad-CAM overlay and three feature-map grids are shown.
     captions = [c for image in at.image for c in image.captions]
     assert any(c.startswith("What the model saw: 224×224") for c in captions)
@@ -175,6 +177,7 @@ def test_teacher_mode_shows_the_answer_without_a_guess(offline, mobilenet):
     _spec, tables = chart_table(at)
     assert list(tables[0]["class"]) == [name for name, _ in expected]
     assert "Your guess" not in [h.value for h in at.header]
+    assert "Your guess" not in [h.value for h in at.subheader]  # the guess section is a subheader now
 
 
 def test_a_text_file_named_jpg_gets_the_loaders_message(offline, mobilenet):
@@ -255,7 +258,7 @@ def test_a_refused_file_after_a_good_picture_clears_the_results_and_names_the_fi
         load_image(data)
     assert says in str(caught.value) and str(caught.value) in [e.value for e in at.error]
     assert not at.get("vega_lite_chart") and not at.image  # the last picture's results are gone
-    assert "What the model says" not in [h.value for h in at.header]
+    assert not any("What the model says" in h.value for h in at.subheader)
     assert any(rendered(c.value).startswith(f"Refused: “{name}”.") for c in at.caption)
     assert "holiday" not in text_of(at)
 
