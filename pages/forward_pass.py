@@ -66,7 +66,7 @@ def show_network() -> dict | None:
     base, version = state["forward_pass_base"], state["forward_pass_version"]
     names = fp.neuron_names(base)
     if base.get("description"):
-        st.caption(plain(base["description"]))
+        st.text(base["description"])  # no Markdown at all: plain() would still let a bare URL become a link
     st.markdown("Change any number in the tables (`2e3`, `-0.5` and `1,5` all work). In a layer's table, **row i, "
                 "column j is the weight from incoming value i to neuron j** (the same layout as a Keras `Dense` "
                 "kernel); the last row holds the biases. To change the shape of the network, download the spec, "
