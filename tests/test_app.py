@@ -93,3 +93,14 @@ def test_an_unexpected_error_is_logged_once_with_its_traceback(caplog):
     assert len(at.error) == 2 and r"\*\*boom\*\* \$x\$" in at.error[0].value
     records = [r for r in caplog.records if r.name == "classroom"]
     assert len(records) == 1 and records[0].exc_info[0] is RuntimeError
+
+
+def test_student_text_shows_as_text_not_markdown_or_links():
+    typed = "**bold** $x^2$ [a](http://e.com) ![i](http://e.com/i.png) http://e.com www.e.org a@b.com"
+    page = f"import streamlit as st\nfrom pages.shared.feedback import plain\nst.markdown(plain({typed!r}))\n"
+    at = AppTest.from_string(page, default_timeout=30).run()
+    shown = at.markdown[0].value
+    for pattern in ["**bold**", "$x^2$", "](http://", "http://e.com", "www.e.org", "a@b.com"]:
+        assert pattern not in shown, pattern
+    # What a student reads is what they typed: drop the escapes and the invisible joiners.
+    assert shown.replace("\\", "").replace("\u2060", "") == typed

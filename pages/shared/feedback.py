@@ -9,9 +9,17 @@ VERDICT_BOX = {"spot on": st.success, "close": st.info, "off": st.warning}
 _ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
 
 
+_JOINER = "\u2060"  # an invisible word joiner: it keeps bare addresses from being turned into links
+
+
 def plain(text) -> str:
-    """Student text for a Markdown slot (boxes, labels, captions): every Markdown, LaTeX and link character escaped."""
-    return str(text).translate(_ESCAPED)
+    """Student text for a Markdown slot (boxes, labels, captions): every Markdown, LaTeX and link character escaped.
+
+    Bare addresses (http://…, www.…, a@b.c) would still be auto-linked, so an invisible joiner breaks them.
+    """
+    text = str(text)
+    text = text.replace("://", ":/" + _JOINER + "/").replace("www.", "www" + _JOINER + ".").replace("@", _JOINER + "@")
+    return text.translate(_ESCAPED)
 
 
 def show_verdict(feedback: GuessFeedback, detail: str = "") -> None:
