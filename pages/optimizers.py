@@ -1,5 +1,4 @@
 """Gradient descent and optimisers: Keras optimisers racing on a loss surface, their state, batches, learning rates."""
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -7,9 +6,10 @@ import streamlit as st
 from models.core.guess import grade_choice
 from models.core.numbers import parse_number
 from models.engine.heavy_work import heavy_work
+from models.training import optim_charts as ch
 from models.training import optim_line_fit as lf
 from models.training import optimizers as opt
-from models.training.optim_surfaces import SURFACES, surface_grid
+from models.training.optim_surfaces import SURFACES
 from models.training.optim_updates import RULES, pair, written_update
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
@@ -23,8 +23,6 @@ D = {"surface": "ravine", "optimizers": list(opt.OPTIMIZERS), "learning_rate": s
 K = {name: f"optim_{name}" for name in D}
 GATE = RevealGate("optim_race")
 LABELS = opt.OPTIMIZERS
-COLORS = alt.Scale(domain=list(LABELS.values()), range=["#e45756", "#4c78a8", "#72b7b2", "#f58518", "#54a24b",
-                                                        "#b279a2"])
 NONE = "none of them, within these steps"
 BATCHES = {"all points (batch)": None, "32 (mini-batch)": 32, "1 (stochastic)": 1}
 state = st.session_state
@@ -73,23 +71,6 @@ def cached_fits(n_points: int, noise: float, seed: int, sizes: tuple, epochs: in
                                  learning_rate=rate, seed=seed) for size, rate in zip(sizes, rates)]
 
 
-def contour(grid: pd.DataFrame, box, x: str, y: str) -> alt.Chart:
-    """Loss bands of a grid (darker is higher; the colour steps are equal steps of log loss)."""
-    return alt.Chart(grid).mark_rect().encode(
-        x=alt.X(f"{x}1:Q", title=x, scale=alt.Scale(domain=list(box[0]), nice=False)), x2=f"{x}2:Q",
-        y=alt.Y(f"{y}1:Q", title=y, scale=alt.Scale(domain=list(box[1]), nice=False)), y2=f"{y}2:Q",
-        color=alt.Color("level:Q", bin=alt.Bin(maxbins=14), scale=alt.Scale(range=["#f4f4f4", "#6e6e6e"]), legend=None),
-        tooltip=[alt.Tooltip(f"{x}:Q", format=".2f"), alt.Tooltip(f"{y}:Q", format=".2f"),
-                 alt.Tooltip("loss:Q", format=".4f")])
-
-
-def path_layer(path: pd.DataFrame, x: str, y: str, color) -> alt.Chart:
-    return alt.Chart(path).mark_line(point=alt.OverlayMarkDef(size=14), clip=True, strokeWidth=2).encode(
-        x=f"{x}:Q", y=f"{y}:Q", order="step:Q", color=color,
-        tooltip=["step:Q", alt.Tooltip(f"{x}:Q", format=".4f"), alt.Tooltip(f"{y}:Q", format=".4f"),
-                 alt.Tooltip("loss:Q", format=".4g")])
-
-
 def race_settings():
     st.header("1 · The race")
     a, b, c = st.columns(3)
@@ -123,10 +104,7 @@ def show_prediction(race, paths) -> bool:
         st.button("Hide the answer and guess again", key="optim_hide", on_click=GATE.hide)
         return True
     st.header("2 · Predict first")
-    grid = surface_grid(surface)
-    start = pd.DataFrame({"x": [SURFACES[surface].start[0]], "y": [SURFACES[surface].start[1]]})
-    st.altair_chart(alt.layer(contour(grid, SURFACES[surface].box, "x", "y"), alt.Chart(start).mark_point(
-        size=150, filled=True, color="black").encode(x="x:Q", y="y:Q")).properties(height=320), width="stretch")
+    st.altair_chart(ch.start_chart(surface), width="stretch")
     guess = st.radio(f"Which optimiser gets within 0.1 of the minimum of the **{surface}** first, in {race[2]} "
                      "steps?", [LABELS[n] for n in names] + [NONE], index=None, key="optim_guess")
     if st.button("Lock in my guess and reveal", type="primary", key="optim_reveal", disabled=guess is None):
@@ -141,22 +119,14 @@ def show_race(race, paths) -> None:
     state[K["step"]] = min(state[K["step"]], steps)  # fewer steps than the slider stood at
     step = st.slider("Step", 0, steps, key=K["step"])
     shown = paths[paths["step"] <= step]
-    now = shown.groupby("optimizer").tail(1)
-    color = alt.Color("label:N", scale=COLORS, title=None, legend=alt.Legend(orient="top", columns=3, labelLimit=200))
+    st.altair_chart(ch.legend_chart([LABELS[n] for n in race[1]], ch.COLORS), width="stretch")
     left, right = st.columns([3, 2])
-    left.altair_chart(alt.layer(contour(surface_grid(surface), SURFACES[surface].box, "x", "y"),
-                                path_layer(shown, "x", "y", color),
-                                alt.Chart(now).mark_point(size=160, filled=True, shape="diamond").encode(
-                                    x="x:Q", y="y:Q", color=color)).properties(height=420), width="stretch")
-    gap = shown.assign(gap=np.maximum(shown["loss"] - SURFACES[surface].minimum, 1e-12))
-    right.altair_chart(alt.Chart(gap).mark_line(strokeWidth=2).encode(
-        x=alt.X("step:Q", scale=alt.Scale(domain=[0, steps])),
-        y=alt.Y("gap:Q", scale=alt.Scale(type="log"), title="loss above the minimum (log scale)"),
-        color=alt.Color("label:N", scale=COLORS, legend=None),
-        tooltip=["label:N", "step:Q", alt.Tooltip("loss:Q", format=".6g")]).properties(height=420), width="stretch")
+    for column, chart in zip((left, right), ch.race_charts(surface, shown, steps)):
+        column.altair_chart(chart, width="stretch")
     for note in paths.loc[paths["diverged"]].groupby("optimizer")["note"].first().items():
         st.warning(f"**{LABELS[note[0]]}** {note[1]} A smaller learning rate keeps it on the plot.")
-    table = now[["label", "step", "x", "y", "loss"]].rename(columns={"label": "optimiser"})
+    table = shown.groupby("optimizer").tail(1)[["label", "step", "x", "y", "loss"]].rename(
+        columns={"label": "optimiser"})
     st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.6f")
                                                         for c in ("x", "y", "loss")})
 
@@ -203,7 +173,7 @@ def show_batches():
     points = lf.make_line_points(n_points, noise, seed)
     sizes = tuple(min(s, n_points) if s else None for s in BATCHES.values())
     fits = cached_fits(n_points, noise, seed, sizes, epochs, (rate,) * 3)
-    line_charts(points, fits, list(BATCHES), seed)
+    line_charts(points, fits, list(BATCHES), seed, together=True)
     st.dataframe(pd.DataFrame({"batch size": [s or n_points for s in sizes],
                                "iterations per epoch": [len(lf.batches(n_points, s or n_points)) for s in sizes],
                                "updates": [len(f) - 1 for f in fits], "w": [f["w"].iloc[-1] for f in fits],
@@ -213,16 +183,12 @@ def show_batches():
     return points, noise, seed
 
 
-def line_charts(points, fits, titles, seed) -> None:
-    best = np.polyfit(points["x"], points["y"], 1)
-    box = ((min(0.0, best[0]) - 1, max(0.0, best[0]) + 1), (min(0.0, best[1]) - 1, max(0.0, best[1]) + 1))
-    grid = lf.line_loss_grid(points["x"], points["y"], box)
-    marker = alt.Chart(pd.DataFrame({"w": [best[0]], "b": [best[1]]})).mark_point(shape="cross", size=200,
-                                                                                 color="black").encode(x="w:Q", y="b:Q")
-    for column, fit, title in zip(st.columns(len(fits)), fits, titles):
-        column.altair_chart(alt.layer(contour(grid, box, "w", "b"), path_layer(fit, "w", "b", alt.value("#e45756")),
-                                      marker).properties(title=title, height=260), width="stretch")
-    st.caption("Red: the path of (w, b), one dot per update, from (0, 0). Cross: the least-squares line (NumPy's "
+def line_charts(points, fits, titles, seed, *, together: bool) -> None:
+    charts = ch.line_fit_charts(points, fits, titles, together=together)
+    for start in range(0, len(charts), 2):  # two a row: readable on a tablet too
+        for column, chart in zip(st.columns(2) if len(charts) > 1 else [st], charts[start:start + 2]):
+            column.altair_chart(chart, width="stretch")
+    st.caption("The paths of (w, b), one dot per update, from (0, 0). Cross: the least-squares line (NumPy's "
                f"`polyfit`), the bottom of the bowl. Mini-batches in a new shuffled order every epoch (seed {seed}).")
 
 
@@ -236,12 +202,9 @@ def show_learning_rates(data) -> None:
                 f"steepest curvature is λ = {limit_curve:.3f}, so gradient descent converges only for a learning "
                 f"rate below 2/λ = **{limit:.3f}**, and overshoots (zig-zags) above 1/λ = {limit / 2:.3f}.")
     fits = cached_fits(len(points), noise, seed, (None,) * 4, epochs, tuple(rates.values()))
-    line_charts(points, fits, [f"{name} ({rate:g})" for name, rate in rates.items()], seed)
-    curves = pd.concat([f.assign(rate=f"{name} ({rate:g})") for (name, rate), f in zip(rates.items(), fits)])
-    st.altair_chart(alt.Chart(curves).mark_line(point=True).encode(
-        x="step:Q", y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="loss (MSE, log scale)"),
-        color=alt.Color("rate:N", title=None, sort=None, legend=alt.Legend(orient="top")),
-        tooltip=["rate:N", "step:Q", alt.Tooltip("loss:Q", format=".4g")]).properties(height=280), width="stretch")
+    titles = [f"{name} ({rate:g})" for name, rate in rates.items()]
+    line_charts(points, fits, titles, seed, together=False)
+    st.altair_chart(ch.rate_curves_chart(fits, titles), width="stretch")
 
 
 main()

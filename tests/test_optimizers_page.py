@@ -82,7 +82,9 @@ def test_the_paths_and_the_table_equal_the_library(at):
     table = at.dataframe[0].value.reset_index(drop=True)
     assert table["optimiser"].tolist() == list(opt.OPTIMIZERS.values())
     np.testing.assert_allclose(table[["x", "y", "loss"]].to_numpy(), at37[["x", "y", "loss"]].to_numpy())
-    drawn = chart_data(at.get("vega_lite_chart")[0], "optimizer")
+    charts = at.get("vega_lite_chart")
+    assert chart_data(charts[0], "label")["label"].tolist() == list(opt.OPTIMIZERS.values())  # the legend
+    drawn = chart_data(charts[1], "optimizer")
     assert drawn["step"].max() == 37
     np.testing.assert_allclose(drawn.sort_values(["optimizer", "step"])[["x", "y"]].to_numpy(),
                                paths[paths["step"] <= 37].sort_values(["optimizer", "step"])[["x", "y"]].to_numpy())

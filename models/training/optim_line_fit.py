@@ -149,7 +149,7 @@ def line_fit_path(x, y, *, batch_size: int, epochs: int, learning_rate: float, s
     return frame.iloc[:bad[0]] if bad.size else frame
 
 
-def line_loss_grid(x, y, box, *, cells: int = 50) -> pd.DataFrame:
+def line_loss_grid(x, y, box, *, cells: int = 32) -> pd.DataFrame:
     """The MSE of y = w·x + b over a grid of (w, b) in box ((w_min, w_max), (b_min, b_max)), with cell edges."""
     (w0, w1), (b0, b1) = box
     ws, bs = np.linspace(w0, w1, cells + 1), np.linspace(b0, b1, cells + 1)

@@ -68,7 +68,7 @@ def surface_of(surface) -> Surface | None:
     raise ValueError("The surface must be a name (bowl, ravine, saddle, rosenbrock, plateau) or a function f(x, y).")
 
 
-def surface_grid(name: str, *, cells: int = 60) -> pd.DataFrame:
+def surface_grid(name: str, *, cells: int = 40) -> pd.DataFrame:
     """The loss on a cells x cells grid over the surface's box (TensorFlow, float64), with each cell's edges."""
     s = SURFACES[name]
     (x0, x1), (y0, y1) = s.box
