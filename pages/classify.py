@@ -17,6 +17,7 @@ ensure_app_navigation()
 RANDOM_BANNER = "RANDOM WEIGHTS — these predictions are meaningless; this only shows the pipeline"
 LABELS = pretrained.class_labels()
 GATE = RevealGate("classify")
+SIDE_WIDTH = 360  # pixels: two fit a 1280-pixel laptop screen beside the sidebar
 TEACHER_MODE = "classify_teacher_mode"  # the switch itself; the toggle's own key only mirrors it
 
 
@@ -66,8 +67,8 @@ def imagenet_model(model_name: str, arch):
 
 def random_model(model_name: str, arch):
     """The same architecture with seeded random weights, once the student opts in; else None."""
-    if not st.toggle("Show the pipeline with random weights instead (the predictions will be meaningless)",
-                     key="classify_random_weights"):
+    if not st.toggle("Show the pipeline with random weights", key="classify_random_weights",
+                     help="The same network with random numbers for weights: the predictions will be meaningless."):
         return None
     with st.spinner(f"Building {arch.builder} with random weights…"):
         model = shared_model(model_name, None)
@@ -79,7 +80,8 @@ def teacher_mode() -> bool:
     """One source of truth for Teacher mode that survives reruns in which the toggle is not drawn."""
     st.session_state.setdefault(TEACHER_MODE, False)
     st.session_state["classify_skip_guess"] = st.session_state[TEACHER_MODE]
-    st.toggle("Teacher mode: show the answer without asking for a guess", key="classify_skip_guess",
+    st.toggle("Teacher mode: no guess first", key="classify_skip_guess",
+              help="Shows the answer at once, without asking the class for a guess.",
               on_change=lambda: st.session_state.update({TEACHER_MODE: st.session_state["classify_skip_guess"]}))
     return st.session_state[TEACHER_MODE]
 
@@ -142,7 +144,7 @@ def show_top5(top, picture_label, random_weights) -> None:
         tooltip=["class", alt.Tooltip("probability:Q", format=".4f")])
     labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("probability:Q", format=".4f"))
     title = ["Top 5 of 1000 classes"] + (["RANDOM WEIGHTS: meaningless"] if random_weights else [])
-    st.altair_chart((bars + labels).properties(title=alt.TitleParams(title, anchor="start"), height=240),
+    st.altair_chart((bars + labels).properties(title=alt.TitleParams(title, anchor="start"), height=320),
                     width="stretch", alt=f"Bar chart of the five most likely classes; the first is {top[0].name}.")
     st.caption(f"Softmax probabilities for {picture_label}. The other {len(LABELS) - len(top)} classes share "
                f"the remaining {max(0.0, 1 - sum(p.probability for p in top)):.4f}.")
@@ -199,7 +201,9 @@ st.markdown(
     "(dog breeds, cups, rockets… but no plain “person”). Give it any picture: it resizes it to 224×224, "
     "passes it through its layers and ends in a softmax over the 1000 classes. Then see **where it looked** "
     "(Grad-CAM) and **what its layers respond to** (feature maps).")
-picker, answer = st.columns(2, gap="large")
+# Two fixed-width blocks that sit side by side on a laptop and wrap one under the other on a tablet.
+side_by_side = st.container(horizontal=True, gap="medium")
+picker, answer = side_by_side.container(width=SIDE_WIDTH), side_by_side.container(width=SIDE_WIDTH)
 
 with picker:
     st.subheader("1 · Model and picture")
