@@ -231,8 +231,20 @@ def act_recurrent(page):
     expect(main(page)).to_contain_text("Dashed line: chance")
 
 
+def act_optimizers(page):
+    main(page).get_by_test_id("stRadioGroup").get_by_text("Adam", exact=True).click()
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and reveal").click()
+    settle(page)
+    # The ravine race with the defaults: Nesterov momentum is first within 0.1 of (0, 0), at step 14.
+    expect(main(page)).to_contain_text("the answer is", timeout=60_000)
+    expect(main(page)).to_contain_text("First within 0.1 of a minimum: Nesterov momentum at step 14")
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+
 ACTIONS = {"": act_home, "activations": act_activations, "softmax": act_softmax, "forward_pass": act_forward_pass,
-           "overfitting": act_overfitting, "loss_functions": act_loss_functions, "dropout": act_dropout,
+           "overfitting": act_overfitting, "loss_functions": act_loss_functions, "optimizers": act_optimizers,
+           "dropout": act_dropout,
            "classify": act_classify, "transfer_learning": act_transfer_learning, "augmentation": act_augmentation,
            "recurrent": act_recurrent}
 
