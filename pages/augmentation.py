@@ -141,13 +141,14 @@ with picture_tab:
                              key="augmentation_fill_mode")
 
     st.header("4 · Augmented samples")
-    grid_column, seed_column, button_column = st.columns([2, 2, 1], vertical_alignment="bottom")
-    grid_name = grid_column.segmented_control("Grid", list(GRIDS), default="3 × 3", required=True,
-                                              key="augmentation_grid_size")
+    # A wrapping row: the three controls share a line on a laptop and wrap on a tablet, never cut off.
+    controls = st.container(horizontal=True, vertical_alignment="bottom")
+    grid_name = controls.segmented_control("Grid", list(GRIDS), default="3 × 3", required=True,
+                                          key="augmentation_grid_size")
     st.session_state.setdefault("augmentation_seed", 1)  # set here, not as value=, because New samples changes it
-    seed = seed_column.number_input("Seed", 0, MAX_SEED, step=1, key="augmentation_seed",
-                                    help="The same seed always gives the same grid.")
-    button_column.button("New samples", icon=":material/casino:", key="augmentation_new", on_click=next_seed)
+    seed = controls.number_input("Seed", 0, MAX_SEED, step=1, key="augmentation_seed", width=220,
+                                 help="The same seed always gives the same grid.")
+    controls.button("New samples", icon=":material/casino:", key="augmentation_new", on_click=next_seed)
     if not settings:
         st.info("Switch on at least one layer above to see augmented samples.")
         st.stop()
@@ -180,7 +181,9 @@ with picture_tab:
         "unchanged, so they can live inside the model itself. Here is the same pipeline, same seed, with "
         "`training=False`:"
     )
-    before, after, numbers = st.columns([2, 2, 3])
+    pictures = st.container(horizontal=True)  # wraps on a tablet instead of overlapping
+    before, after, numbers = pictures.container(width="content"), pictures.container(width="content"), \
+        pictures.container(width=260)
     before.image(working, caption="the picture", width=aug.IMAGE_SIZE)
     after.image(aug.to_uint8(passed), caption="augment(picture, training=False)", width=aug.IMAGE_SIZE)
     difference = float(np.max(np.abs(passed - pixels))) if passed.shape == pixels.shape else None
