@@ -75,7 +75,8 @@ def show_new_picture(run: tr.TransferRun) -> None:
         right.altair_chart(alt.Chart(bars, title="Class probabilities").mark_bar().encode(
             x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("class:N", sort=list(run.names), axis=alt.Axis(labelLimit=150)),
-            tooltip=["class", alt.Tooltip("probability:Q", format=".4f")]), width="stretch")
+            tooltip=["class", alt.Tooltip("probability:Q", format=".4f")]).properties(
+            height=alt.Step(32)), width="stretch")  # one readable row per class, 2 to 5 classes
 
 
 def show_fine_tuning(run: tr.TransferRun) -> None:
