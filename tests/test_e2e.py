@@ -158,8 +158,8 @@ def act_classify(page):
     settle(page)
     main(page).get_by_role("button", name="Lock in my guess and reveal").click()
     settle(page)
-    expect(main(page)).to_contain_text("RANDOM WEIGHTS")
-    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    expect(main(page)).to_contain_text("RANDOM WEIGHTS", timeout=30_000)
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=30_000)
 
 
 def act_augmentation(page):
