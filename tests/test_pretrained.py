@@ -1,6 +1,7 @@
 """Pretrained CNNs: weights by path, the offline message, classification and Grad-CAM."""
 import io
 import socket
+import threading
 import time
 
 import keras
@@ -73,10 +74,19 @@ def test_offline_without_cache_says_what_is_missing_and_the_fix(offline_keras_ho
 
 
 def test_a_hanging_network_check_gives_up_instead_of_hanging(offline_keras_home, monkeypatch):
-    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(60))
+    released = threading.Event()
+
+    def hang(*args, **kwargs):  # a DNS lookup that hangs, then fails the way a real one does
+        released.wait(60)
+        raise TimeoutError("the fake lookup was released")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
     start = time.monotonic()
-    assert pretrained.network_reachable(timeout=0.5) is False
-    assert time.monotonic() - start < 30  # it returned long before the fake hang ended
+    try:
+        assert pretrained.network_reachable(timeout=0.5) is False
+        assert time.monotonic() - start < 30  # it returned long before the fake hang ended
+    finally:
+        released.set()
 
 
 def test_cached_keras_file_is_found_without_network(tmp_path, monkeypatch):

@@ -29,6 +29,20 @@ def softmax_render_seconds(browser, base_url):
     return seconds
 
 
+def set_number(page, main, label, value):
+    box = main.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_for_script(page)
+
+
+def poll_health(base_url, times, count=5):
+    while len(times) < count:
+        start = time.perf_counter()
+        urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=30).read()
+        times.append(time.perf_counter() - start)
+
+
 def test_softmax_page_stays_prompt_while_another_student_trains():
     with running_app() as (base_url, _process), sync_playwright() as playwright:
         browser = launch_browser(playwright)
@@ -42,27 +56,26 @@ def test_softmax_page_stays_prompt_while_another_student_trains():
         main = trainer.get_by_test_id("stMain")
         main.get_by_role("button", name="Overfit").click()
         wait_for_script(trainer)
-        epochs = main.get_by_label("Epochs", exact=True)
-        epochs.fill("2500")
-        epochs.press("Enter")
-        wait_for_script(trainer)
-        main.get_by_role("button", name="Train", exact=True).click()
-        trainer.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]')
+        # Batch size 1 turns each epoch into 100 optimizer steps (140,000 in all, under the per-click caps):
+        # several seconds of work, which a faster machine still cannot finish before the light page is measured.
+        set_number(trainer, main, "Epochs", "1400")
+        main.get_by_text("Optimizer, learning rate, batch size").click()
+        set_number(trainer, main, "Batch size", "1")
 
         health_times = []
-
-        def poll_health():
-            while len(health_times) < 5:
-                start = time.perf_counter()
-                urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=30).read()
-                health_times.append(time.perf_counter() - start)
-
-        poller = threading.Thread(target=poll_health)
-        poller.start()
-        busy = softmax_render_seconds(browser, base_url)
-        still_training = trainer.locator('[data-testid="stApp"][data-test-script-state="running"]').count() == 1
-        poller.join()
-        wait_for_script(trainer)
+        busy, still_training = None, False
+        for _attempt in range(3):  # a run that still ends first is measured again, never passed unmeasured
+            main.get_by_role("button", name="Train", exact=True).click()
+            trainer.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]')
+            health_times.clear()
+            poller = threading.Thread(target=poll_health, args=(base_url, health_times))
+            poller.start()
+            busy = softmax_render_seconds(browser, base_url)
+            still_training = trainer.locator('[data-testid="stApp"][data-test-script-state="running"]').count() == 1
+            poller.join()
+            wait_for_script(trainer)
+            if still_training:
+                break
         browser.close()
 
     assert still_training, "the training finished before the softmax page was measured; make it longer"
