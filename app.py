@@ -24,7 +24,7 @@ st.navigation(navigation).run()
 def _warm_up() -> None:
     importlib.import_module("keras")
     # TensorFlow's first trace and XLA start-up (about 2 s), so the first Train click pays only its compile.
-    importlib.import_module("models.engine.trainer").prime()
+    importlib.import_module("models.engine.runs").prime()
 
 
 @st.cache_resource(show_spinner=False)

@@ -9,7 +9,8 @@ import keras
 
 import models  # noqa: F401  (sets the Keras backend and quietens TensorFlow)
 from models.engine.mlp import build_mlp
-from models.engine.trainer import Trainer, prime
+from models.engine.runs import prime
+from models.engine.trainer import Trainer
 from models.training.datasets import DATASETS, split
 from models.training.presets import CAPACITY_PRESETS, PRESET_DATA
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from models.engine.trainer import MAX_EPOCHS
+from models.engine.settings import MAX_EPOCHS
 from models.training import dropout as do
 from models.training.datasets import CLASSIFICATION_DATASETS
 from pages.shared.navigation import ensure_app_navigation

@@ -5,7 +5,7 @@ import streamlit as st
 
 from models.core.guess import grade_choice
 from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
-from models.engine.trainer import MAX_EPOCHS, OPTIMIZERS
+from models.engine.settings import MAX_EPOCHS, OPTIMIZERS
 from models.training import overfitting as ov
 from models.training.datasets import DATASETS, MAX_SAMPLES
 from pages.shared.feedback import VERDICT_BOX

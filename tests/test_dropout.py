@@ -10,7 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from models.core.guess import grade_choice
 from models.engine.mlp import build_mlp
-from models.engine.trainer import CHUNK_CAPACITY, TrainingResult, apply_dropout, chunk_epochs, hash_key
+from models.engine.randomness import apply_dropout, hash_key
+from models.engine.runs import chunk_epochs
+from models.engine.settings import CHUNK_CAPACITY, TrainingResult
 from models.training import dropout as do
 
 ROOT = Path(__file__).resolve().parent.parent

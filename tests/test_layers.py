@@ -5,7 +5,7 @@ import pytest
 
 from models.core.paths import ROOT
 
-LESSONS = {"foundations", "training", "images", "sequences"}
+LESSONS = {"foundations", "training", "images", "sequences", "evaluation"}
 # What each lower layer may import from models/ (a lesson package may import any lower layer).
 ALLOWED = {"core": {"core"}, "engine": {"core", "engine"}, "vision": {"core", "engine", "vision"}}
 

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from models.engine.mlp import build_mlp
-from models.engine.trainer import Trainer, TrainingResult
+from models.engine.settings import TrainingResult
+from models.engine.trainer import Trainer
 from models.training import overfitting as ov
 from models.training.datasets import make_circles, make_moons, make_sine, split
 from models.training.live import Ending

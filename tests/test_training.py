@@ -6,17 +6,10 @@ import pytest
 import tensorflow as tf
 
 from models.engine.mlp import build_mlp, reinitialize
-from models.engine.trainer import (
-    MAX_WORK,
-    REGRESSION_LOSSES,
-    Trainer,
-    apply_dropout,
-    check_work,
-    hash_key,
-    make_trainer,
-    train,
-    train_in_chunks,
-)
+from models.engine.randomness import apply_dropout, hash_key
+from models.engine.runs import make_trainer, train, train_in_chunks
+from models.engine.settings import MAX_WORK, REGRESSION_LOSSES, check_work
+from models.engine.trainer import Trainer
 from models.training.datasets import make_moons, make_sine, split
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.engine.trainer import TrainingResult
+from models.engine.settings import TrainingResult
 from models.training import dropout as do
 from models.training import overfitting as ov
 from models.training.live import Ending, LiveSlot, SettingsMemory, why_cut_short

@@ -6,14 +6,8 @@ program. Shuffles and dropout masks come from a counter-based hash of (seed, epo
 XLA compiles into a few integer operations, so a run depends only on its settings: not on chunk
 sizes, other threads or any global seed.
 """
-import contextlib
 import math
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from enum import StrEnum
 
 import keras
 import numpy as np
@@ -22,107 +16,21 @@ import tensorflow as tf
 from keras import layers
 
 from models.core.numbers import check_number
-from models.engine.mlp import build_mlp, reinitialize
-from models.engine.randomness import SHUFFLE_STREAM, apply_dropout, hash_key, random_bits, random_uniform  # noqa: F401
-
-LOSSES = {
-    "binary_crossentropy": "Binary cross-entropy",
-    "categorical_crossentropy": "Categorical cross-entropy",
-    "mse": "Mean squared error",
-    "mae": "Mean absolute error",
-    "huber": "Huber",
-}
-REGRESSION_LOSSES = ("mse", "mae", "huber")  # no accuracy curve for these
-OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
-MAX_WORK = 10**10  # epochs x points x parameters per click: about 2 s of this 2-core machine
-MAX_STEPS = 250_000  # optimizer steps per click (tiny batches cost time per step, whatever the size)
-MAX_EPOCHS = 5000
-CHUNK_CAPACITY = 500  # most epochs one compiled call runs; run() splits longer requests
-SECONDS_PER_CHUNK = 0.2  # a page redraws (and a Stop click takes effect) about this often
-# A run counts as diverged when its loss is NaN or infinite, or grows past this many times the
-# untrained model's loss (at least 1): sigmoid outputs keep cross-entropy finite even when it explodes.
-DIVERGENCE_FACTOR = 100.0
-
-# --- Settings checks with messages a student understands ---
-
-def training_work(*, epochs: int, n_points: int, n_params: int) -> int:
-    """How much arithmetic a run costs, in epochs x points x parameters."""
-    return epochs * n_points * n_params
-
-
-def check_work(*, epochs: int, n_points: int, n_params: int, steps_per_epoch: int = 1,
-               max_work: int = MAX_WORK, max_steps: int = MAX_STEPS) -> None:
-    """Raise ValueError when one click would keep the shared CPU busy for too long."""
-    work = training_work(epochs=epochs, n_points=n_points, n_params=n_params)
-    if work > max_work:
-        raise ValueError(
-            f"That is too much training for one click: {epochs} epochs x {n_points} points x "
-            f"{n_params} weights = {work:.3g}, and the limit is {max_work:.3g}. "
-            "Use fewer epochs, fewer points or a smaller network.")
-    if epochs * steps_per_epoch > max_steps:
-        raise ValueError(
-            f"That is too many training steps for one click: {epochs} epochs x {steps_per_epoch} batches "
-            f"= {epochs * steps_per_epoch}, and the limit is {max_steps}. Use a larger batch size or fewer epochs.")
-
-
-def _whole(value, what, low, high=math.inf) -> int:
-    return check_number(value, what, low=low, high=high, integer=True)
-
-
-def _make_optimizer(name: str, learning_rate: float, momentum: float):
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate)
-    if name == "momentum":
-        return keras.optimizers.SGD(learning_rate, momentum=momentum)
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
-    raise ValueError(f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.")
-
-
-def _make_loss(name: str, reduction="sum_over_batch_size", huber_delta: float = 1.0):
-    if name == "binary_crossentropy":
-        return keras.losses.BinaryCrossentropy(reduction=reduction)
-    if name == "categorical_crossentropy":
-        return keras.losses.CategoricalCrossentropy(reduction=reduction)
-    if name == "mse":
-        return keras.losses.MeanSquaredError(reduction=reduction)
-    if name == "mae":
-        return keras.losses.MeanAbsoluteError(reduction=reduction)
-    if name == "huber":
-        return keras.losses.Huber(delta=huber_delta, reduction=reduction)
-    raise ValueError(f"Unknown loss {name!r}; choose one of {', '.join(LOSSES)}.")
-
-
-class RunStatus(StrEnum):
-    """Where a run stands; equal to its text ("finished" == RunStatus.FINISHED)."""
-    READY = "ready"
-    RUNNING = "running"
-    FINISHED = "finished"
-    STOPPED_EARLY = "stopped early"
-    DIVERGED = "diverged"
-
-    @property
-    def done(self) -> bool:
-        return self in (RunStatus.FINISHED, RunStatus.STOPPED_EARLY, RunStatus.DIVERGED)
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    """What a run has produced so far: the curves and how it ended."""
-    history: pd.DataFrame  # epoch (from 1), loss, val_loss and, for classification, accuracy, val_accuracy
-    status: RunStatus
-    epochs_run: int
-    epochs: int
-    best_epoch: int | None  # the epoch with the lowest validation loss
-    best_val_loss: float | None
-    diverged_at: int | None  # the first epoch whose loss was NaN or infinite
-    message: str
-
-    @property
-    def done(self) -> bool:
-        return RunStatus(self.status).done
+from models.engine.mlp import reinitialize
+from models.engine.randomness import SHUFFLE_STREAM, apply_dropout, hash_key, random_bits
+from models.engine.settings import (
+    CHUNK_CAPACITY,
+    DIVERGENCE_FACTOR,
+    LOSSES,
+    MAX_EPOCHS,
+    REGRESSION_LOSSES,
+    RunStatus,
+    TrainingResult,
+    check_work,
+    make_loss,
+    make_optimizer,
+    whole,
+)
 
 
 class Trainer:
@@ -137,9 +45,9 @@ class Trainer:
         self.huber_delta = check_number(huber_delta, "The Huber delta", low=0, low_open=True)
         self.shuffle = bool(shuffle)
         self.loss_name, self.optimizer_name = loss, optimizer
-        self.n_train = _whole(n_train, "The number of training points", 2)
-        self.n_val = _whole(n_val, "The number of validation points", 2)
-        self.requested_batch_size = _whole(batch_size, "The batch size", 1)
+        self.n_train = whole(n_train, "The number of training points", 2)
+        self.n_val = whole(n_val, "The number of validation points", 2)
+        self.requested_batch_size = whole(batch_size, "The batch size", 1)
         self.batch_size = min(self.requested_batch_size, self.n_train)
         self._layers = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
         for layer in self._layers:
@@ -149,9 +57,9 @@ class Trainer:
         self.input_dim = int(model.inputs[0].shape[-1])
         self.output_units = int(model.outputs[0].shape[-1])
         self._check_loss_fits_model(self._layers[-1])
-        self._loss = _make_loss(loss, huber_delta=self.huber_delta)
-        self._per_point_loss = _make_loss(loss, reduction=None, huber_delta=self.huber_delta)
-        self.optimizer = _make_optimizer(optimizer, 0.01, momentum)
+        self._loss = make_loss(loss, huber_delta=self.huber_delta)
+        self._per_point_loss = make_loss(loss, reduction=None, huber_delta=self.huber_delta)
+        self.optimizer = make_optimizer(optimizer, 0.01, momentum)
         self._variables = list(model.trainable_variables)
         self.optimizer.build(self._variables)
         self.n_params = int(model.count_params())
@@ -188,7 +96,7 @@ class Trainer:
 
     def reset(self, seed: int) -> None:
         """New initial weights (as `build_mlp(seed=seed)`), fresh optimizer state, empty history."""
-        seed = _whole(seed, "The seed", 0, 2**31 - 1)
+        seed = whole(seed, "The seed", 0, 2**31 - 1)
         with self._lock:
             reinitialize(self.model, seed)
             learning_rate = float(self.optimizer.learning_rate.numpy())
@@ -213,13 +121,13 @@ class Trainer:
         cross-entropy, target values for the regression losses (MSE, MAE, Huber). `patience` turns on
         early stopping on the validation loss.
         """
-        epochs = _whole(epochs, "The number of epochs", 1, MAX_EPOCHS)
+        epochs = whole(epochs, "The number of epochs", 1, MAX_EPOCHS)
         try:
             learning_rate = check_number(learning_rate, "The learning rate", low=0, low_open=True)
         except ValueError as problem:
             raise ValueError(f"{problem} With a learning rate of 0 the weights never change.") from None
         if patience is not None:
-            patience = _whole(patience, "The early-stopping patience", 1)
+            patience = whole(patience, "The early-stopping patience", 1)
         data = (self._features(x_train, self.n_train, "training"), self._labels(y_train, self.n_train, "training"),
                 self._features(x_val, self.n_val, "validation"), self._labels(y_val, self.n_val, "validation"))
         check_work(epochs=epochs, n_points=self.n_train + self.n_val, n_params=self.n_params,
@@ -279,7 +187,7 @@ class Trainer:
         if self._data is None:
             raise RuntimeError("Call start() before run().")
         if max_epochs is not None:
-            max_epochs = _whole(max_epochs, "The number of epochs per chunk", 1)
+            max_epochs = whole(max_epochs, "The number of epochs per chunk", 1)
         with self._lock:
             remaining = self.epochs - self.epoch
             todo = remaining if max_epochs is None else min(max_epochs, remaining)
@@ -437,100 +345,3 @@ class Trainer:
                 break
         return rows.stack(), done, diverged, stopped
 
-
-def chunk_epochs(seconds_per_chunk: float, seconds_per_epoch: float) -> int:
-    """The one chunk policy: as many epochs as fit in `seconds_per_chunk` at the measured speed (1 to CHUNK_CAPACITY).
-
-    Any length is fine: the compiled loop has a fixed trip count, so a new length never recompiles.
-    """
-    return int(min(max(seconds_per_chunk / max(seconds_per_epoch, 1e-6), 1), CHUNK_CAPACITY))
-
-
-def train_in_turns(trainers: Mapping, *, seconds_per_chunk: float = SECONDS_PER_CHUNK,
-                   guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[dict]:
-    """Run started trainers to the end, a chunk each in turn; after each chunk yield every run's latest result.
-
-    The first chunk is one epoch, to measure; later ones last about `seconds_per_chunk`. `guard`, if given, is
-    entered around each chunk (e.g. a process-wide limit on heavy work), so students take turns chunk by chunk.
-    """
-    guard = guard or contextlib.nullcontext
-    chunks, latest = dict.fromkeys(trainers, 1), {}
-    for trainer in trainers.values():
-        if not trainer.compiled:
-            with guard():
-                trainer.warm_up()
-    while not all(trainer.done for trainer in trainers.values()):
-        for name, trainer in trainers.items():
-            if trainer.done:
-                continue
-            with guard():
-                before, clock = trainer.epoch, time.perf_counter()
-                latest[name] = trainer.run(chunks[name])
-                elapsed = time.perf_counter() - clock
-            chunks[name] = chunk_epochs(seconds_per_chunk, elapsed / max(trainer.epoch - before, 1))
-            yield {key: latest[key] for key in trainers if key in latest}
-
-
-def train_in_chunks(trainer: Trainer, *, seconds_per_chunk: float = SECONDS_PER_CHUNK,
-                    guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[TrainingResult]:
-    """Run one started trainer to the end, yielding the run so far about every `seconds_per_chunk`."""
-    for results in train_in_turns({0: trainer}, seconds_per_chunk=seconds_per_chunk, guard=guard):
-        yield results[0]
-
-
-def prime() -> float:
-    """Pay TensorFlow's one-time start-up costs (first trace and XLA compile) once per process; seconds taken.
-
-    Uses a throwaway two-neuron trainer, so nothing is shared between sessions.
-    """
-    clock = time.perf_counter()
-    x = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
-    y = np.array([0, 1])
-    trainer = Trainer(build_mlp(hidden_units=(2,)), batch_size=2, n_train=2, n_val=2)
-    trainer.start(x, y, x, y, epochs=1, learning_rate=0.1)
-    trainer.run()
-    return time.perf_counter() - clock
-
-
-def make_trainer(model_kwargs: dict, *, loss="binary_crossentropy", optimizer="adam", batch_size=32,
-                 n_train: int, n_val: int, huber_delta=1.0, cache: dict | None = None,
-                 max_cached: int = 4) -> Trainer:
-    """A trainer for `build_mlp(**model_kwargs)`, taken from `cache` when one with these settings exists.
-
-    Keep `cache` per student session (e.g. a dict in session state): trainers hold variables.
-    """
-    settings = {k: v for k, v in model_kwargs.items() if k != "seed"}
-    key = (tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set, range)) else v)
-                        for k, v in settings.items())),
-           loss, optimizer, batch_size, n_train, n_val, huber_delta)
-    return cached_trainer(cache, key, lambda: Trainer(build_mlp(**model_kwargs), loss=loss, optimizer=optimizer,
-                                                      batch_size=batch_size, n_train=n_train, n_val=n_val,
-                                                      huber_delta=huber_delta),
-                          max_cached=max_cached)
-
-
-def cached_trainer(cache: dict | None, key, build: Callable[[], "Trainer"], *, max_cached: int) -> "Trainer":
-    """The trainer kept under `key` in a per-session dict (least recently used dropped first), or a new one."""
-    if cache is not None and key in cache:
-        cache[key] = cache.pop(key)  # most recently used last
-        return cache[key]
-    trainer = build()
-    if cache is not None:
-        cache[key] = trainer
-        while len(cache) > max_cached:
-            cache.pop(next(iter(cache)))
-    return trainer
-
-
-def train(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: int, learning_rate: float,
-          loss="binary_crossentropy", optimizer="adam", batch_size=32, seed=0, patience=None,
-          huber_delta=1.0) -> TrainingResult:
-    """Train `model` in one go (its weights are first reset to `seed`) and return the whole run.
-
-    Used by tests and benchmarks; pages keep a `Trainer` per session instead.
-    """
-    trainer = Trainer(model, loss=loss, optimizer=optimizer, batch_size=batch_size,
-                      n_train=len(x_train), n_val=len(x_val), huber_delta=huber_delta)
-    trainer.start(x_train, y_train, x_val, y_val, epochs=epochs, learning_rate=learning_rate, seed=seed,
-                  patience=patience)
-    return trainer.run()

@@ -20,7 +20,8 @@ from PIL import Image
 
 from models.engine.heavy_work import heavy_work
 from models.engine.mlp import layer_seed
-from models.engine.trainer import Trainer, cached_trainer
+from models.engine.runs import cached_trainer
+from models.engine.trainer import Trainer
 from models.vision import images
 
 MIN_CLASSES, MAX_CLASSES = 2, 5

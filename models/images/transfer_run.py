@@ -13,7 +13,7 @@ from PIL import Image
 
 from models.core.guess import GuessFeedback, grade_number
 from models.engine.heavy_work import heavy_work
-from models.engine.trainer import train_in_chunks
+from models.engine.runs import train_in_chunks
 from models.images import transfer
 from models.images.transfer import MAX_CLASSES, MAX_IMAGES_PER_CLASS, MIN_CLASSES, MIN_IMAGES_PER_CLASS
 from models.vision import pretrained

@@ -1,6 +1,6 @@
 """Dropout, measured: training masks, Keras' 1/(1 - rate) scaling, and the same network trained with and without it.
 
-Builds on the training engine (models/engine/trainer.py): the masks shown are the ones its training steps draw.
+Builds on the training engine (models/engine/): the masks shown are the ones its training steps draw.
 """
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -13,18 +13,10 @@ import tensorflow as tf
 
 from models.core.numbers import check_number
 from models.engine.mlp import count_weights as mlp_weights
-from models.engine.trainer import (
-    MAX_EPOCHS,
-    MAX_STEPS,
-    MAX_WORK,
-    Trainer,
-    TrainingResult,
-    apply_dropout,
-    check_work,
-    hash_key,
-    make_trainer,
-    train_in_turns,
-)
+from models.engine.randomness import apply_dropout, hash_key
+from models.engine.runs import make_trainer, train_in_turns
+from models.engine.settings import MAX_EPOCHS, MAX_STEPS, MAX_WORK, TrainingResult, check_work
+from models.engine.trainer import Trainer
 from models.training.datasets import CLASSIFICATION_DATASETS, DATASETS, MAX_SAMPLES, split
 from models.training.live import Ending
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.numbers import check_number, format_number, parse_number
-from models.engine.trainer import make_trainer
+from models.engine.runs import make_trainer
 
 FIT_LOSSES = {"mse": "MSE", "mae": "MAE", "huber": "Huber"}
 # Eight points near y = 2x + 1, with one decimal so a hand check is easy.

@@ -14,7 +14,8 @@ import pandas as pd
 
 from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
 from models.engine.mlp import count_weights as mlp_weights
-from models.engine.trainer import (
+from models.engine.runs import make_trainer
+from models.engine.settings import (
     MAX_EPOCHS,
     MAX_STEPS,
     MAX_WORK,
@@ -22,7 +23,6 @@ from models.engine.trainer import (
     RunStatus,
     TrainingResult,
     check_work,
-    make_trainer,
     training_work,
 )
 from models.training.datasets import DATASETS, split

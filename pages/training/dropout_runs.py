@@ -6,7 +6,7 @@ import streamlit as st
 
 from models.core.guess import grade_choice
 from models.engine.heavy_work import heavy_work
-from models.engine.trainer import prime
+from models.engine.runs import prime
 from models.training import dropout as do
 from models.training.live import LiveSlot, SettingsMemory, why_cut_short
 from pages.shared.charts import curve_chart

@@ -4,7 +4,8 @@ import time
 import streamlit as st
 
 from models.engine.heavy_work import heavy_work
-from models.engine.trainer import RunStatus, prime, train_in_chunks
+from models.engine.runs import prime, train_in_chunks
+from models.engine.settings import RunStatus
 from models.training import overfitting as ov
 from models.training.live import LiveSlot, SettingsMemory, why_cut_short
 from pages.shared.errors import show_unexpected
