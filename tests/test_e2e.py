@@ -6,72 +6,16 @@ import pytest
 
 from models.core.lessons import load_lessons
 from models.core.paths import ROOT
-from tests.streamlit_server import ARTIFACTS, browser_unavailable_reason, launch_browser, running_app, wait_for_script
+from tests.streamlit_server import browser_unavailable_reason, running_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _reason = browser_unavailable_reason()
 if _reason:
     pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-SCREENSHOTS = ARTIFACTS / "screenshots"
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "tablet": {"width": 820, "height": 1180}}
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as (base_url, _process):
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
-
-
-def open_page(browser, url, viewport="desktop"):
-    page = browser.new_page(viewport=VIEWPORTS[viewport])
-    page.goto(url)
-    wait_for_script(page)
-    # The first paint of a fresh server can show the legacy page list; wait for our sections.
-    expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Foundations", timeout=30_000)
-    expect(page.locator('[data-testid="stMain"] h1').first).to_be_visible(timeout=60_000)
-    wait_for_script(page)
-    return page
-
-
-def settle(page):
-    """Wait for the rerun that a click or an edit starts to finish."""
-    try:
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=3_000)
-    except PlaywrightTimeout:
-        pass  # the rerun was quicker than the poll
-    wait_for_script(page)
-
-
-def main(page):
-    return page.get_by_test_id("stMain")
-
-
-def assert_no_exception(page):
-    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
-    assert "Traceback" not in page.inner_text("body")
-
-
-def save_screenshots(page, name, width):
-    """The view a student sees first, and the whole page (`-whole.png`)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    # The app scrolls inside its main area, so a whole-page picture needs a viewport as tall as the content.
-    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": width, "height": min(int(height), 16000)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-whole.png"))
+from tests.browser import VIEWPORTS, assert_no_exception, main, open_page, save_screenshots, set_number, settle  # noqa: E402
 
 
 def test_navigation_in_the_browser_lists_every_lesson(browser, app_url):
@@ -182,13 +126,6 @@ def act_transfer_learning(page):
     settle(page)
     expect(main(page)).to_contain_text("Confusion matrix", timeout=120_000)
     expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
-
-
-def set_number(page, label, value):
-    box = main(page).get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
 
 
 def act_overfitting(page):

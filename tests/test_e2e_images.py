@@ -4,54 +4,18 @@ import zipfile
 import pytest
 
 from models.core.paths import ROOT
-from tests.streamlit_server import ARTIFACTS, browser_unavailable_reason, launch_browser, running_app, wait_for_script
+from tests.streamlit_server import browser_unavailable_reason
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _reason = browser_unavailable_reason()
 if _reason:
     pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
+
+from tests.browser import SCREENSHOTS, main, open_page, settle  # noqa: E402
 
 PHOTO = ROOT / "data" / "gallery" / "photo_coffee.jpg"
-SCREENSHOTS = ARTIFACTS / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as (base_url, _process):
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
-
-
-def open_page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(url)
-    wait_for_script(page)
-    expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Foundations", timeout=30_000)
-    expect(page.locator('[data-testid="stMain"] h1').first).to_be_visible(timeout=60_000)
-    wait_for_script(page)
-    return page
-
-
-def settle(page):
-    try:
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=3_000)
-    except PlaywrightTimeout:
-        pass
-    wait_for_script(page)
-
-
-def main(page):
-    return page.get_by_test_id("stMain")
 
 
 def switch(page, label):

@@ -1,61 +1,16 @@
 """Over/underfitting and dropout in a real browser: settings survive another page, Train sits near the top."""
 import pytest
 
-from tests.streamlit_server import ARTIFACTS, browser_unavailable_reason, launch_browser, running_app, wait_for_script
+from tests.streamlit_server import browser_unavailable_reason, wait_for_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _reason = browser_unavailable_reason()
 if _reason:
     pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-SCREENSHOTS = ARTIFACTS / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as (base_url, _process):
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
-
-
-def open_page(browser, url):
-    page = browser.new_page(viewport=DESKTOP)
-    page.goto(url)
-    wait_for_script(page)
-    expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Foundations", timeout=30_000)
-    expect(page.locator('[data-testid="stMain"] h1').first).to_be_visible(timeout=60_000)
-    wait_for_script(page)
-    return page
-
-
-def settle(page):
-    try:
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=3_000)
-    except PlaywrightTimeout:
-        pass
-    wait_for_script(page)
-
-
-def main(page):
-    return page.get_by_test_id("stMain")
-
-
-def set_number(page, label, value):
-    box = main(page).get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
+from tests.browser import DESKTOP, SCREENSHOTS, main, open_page, set_number, settle  # noqa: E402
 
 
 def go_to(page, title):

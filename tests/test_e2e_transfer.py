@@ -3,30 +3,16 @@ import re
 
 import pytest
 
-from tests.streamlit_server import browser_unavailable_reason, launch_browser, running_app
+from tests.streamlit_server import browser_unavailable_reason
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _reason = browser_unavailable_reason()
 if _reason:
     pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from tests.test_e2e import VIEWPORTS, main, open_page, save_screenshots, settle  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as (base_url, _process):
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
+from tests.browser import VIEWPORTS, main, open_page, save_screenshots, settle  # noqa: E402
 
 
 def overflowing(locator) -> list[str]:

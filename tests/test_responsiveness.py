@@ -15,6 +15,8 @@ if _reason:
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from tests.browser import set_number  # noqa: E402
+
 
 def softmax_render_seconds(browser, base_url):
     """Open the softmax page in a new session; seconds until its script run has finished."""
@@ -27,13 +29,6 @@ def softmax_render_seconds(browser, base_url):
     seconds = time.perf_counter() - start
     context.close()
     return seconds
-
-
-def set_number(page, main, label, value):
-    box = main.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Enter")
-    wait_for_script(page)
 
 
 def poll_health(base_url, times, count=5):
@@ -58,9 +53,9 @@ def test_softmax_page_stays_prompt_while_another_student_trains():
         wait_for_script(trainer)
         # Batch size 1 turns each epoch into 100 optimizer steps (140,000 in all, under the per-click caps):
         # several seconds of work, which a faster machine still cannot finish before the light page is measured.
-        set_number(trainer, main, "Epochs", "1400")
+        set_number(trainer, "Epochs", 1400)
         main.get_by_text("Optimizer, learning rate, batch size").click()
-        set_number(trainer, main, "Batch size", "1")
+        set_number(trainer, "Batch size", 1)
 
         health_times = []
         busy, still_training = None, False
