@@ -9,11 +9,12 @@ import threading
 
 import streamlit as st
 
-from models.core.lessons import sections
+from models.core.lessons import START_PAGES, sections
 
 st.set_page_config(page_title="Deep-learning classroom", page_icon=":material/school:", layout="wide")
 
-navigation = {"Start": [st.Page("pages/home.py", title="Lesson map", icon=":material/map:", default=True)]}
+navigation = {"Start": [st.Page(page["page"], title=page["title"], icon=page["icon"], default=index == 0)
+                        for index, page in enumerate(START_PAGES)]}
 for section, lessons in sections().items():
     navigation[section] = [st.Page(lesson["page"], title=lesson["title"], icon=lesson["icon"])
                            for lesson in lessons]

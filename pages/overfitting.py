@@ -8,6 +8,7 @@ from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
 from models.engine.settings import MAX_EPOCHS, OPTIMIZERS
 from models.training import overfitting as ov
 from models.training.datasets import DATASETS, MAX_SAMPLES
+from pages.shared import class_poll
 from pages.shared.feedback import VERDICT_BOX
 from pages.shared.navigation import ensure_app_navigation
 from pages.training.fit_charts import overlay_chart
@@ -29,6 +30,9 @@ def main() -> None:
     st.header("3 · Results")
     live.wait_idle()  # an earlier run of this session may still be saving
     if train or compare:
+        if state.get(K + "guess_send_to_class") and (compare_guess if compare else guess) is not None:
+            class_poll.send(*(("overfitting.compare", compare_guess) if compare else ("overfitting.kind", guess)))
+            class_poll.show_sent_message()
         train_jobs(settings, compare, compare_guess if compare else guess, live)
     show_results()
     show_run_table()
@@ -81,6 +85,7 @@ def show_predict_and_buttons():
                        horizontal=True)
     compare_guess = right.radio("Which preset ends with the largest validation − training gap?", ov.PRESETS,
                                 index=None, key=K + "compare_guess", horizontal=True)
+    class_poll.send_checkbox("overfitting.kind", K + "guess")  # sends the guess of the button pressed
     state[K + "memory"].save()
     b = st.columns(3)
     train = b[0].button("Train", type="primary", key=K + "train", width="stretch")

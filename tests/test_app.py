@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.core.lessons import load_lessons
+from models.core.lessons import load_lessons, page_files
 from models.core.paths import ROOT
 
 LESSON_PAGES = [lesson["page"] for lesson in load_lessons()]
@@ -15,12 +15,12 @@ LESSON_PAGES = [lesson["page"] for lesson in load_lessons()]
 
 def test_every_page_file_is_in_the_navigation_and_back():
     on_disk = {f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")}
-    assert on_disk == {"pages/home.py", *LESSON_PAGES}
+    assert on_disk == set(page_files()) and set(page_files()) >= {"pages/home.py", "pages/class_poll.py", *LESSON_PAGES}
 
 
 def test_every_page_first_joins_the_app_navigation():
     """Each page reroutes a direct first visit through app.py (see pages/shared/navigation.py)."""
-    for page in ["pages/home.py", *LESSON_PAGES]:
+    for page in page_files():
         assert "\nensure_app_navigation()\n" in (ROOT / page).read_text(), page
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.core.lessons import load_lessons
+from models.core.lessons import load_lessons, page_files
 from models.core.paths import ROOT
 from tests.streamlit_server import browser_unavailable_reason, running_app
 
@@ -22,7 +22,7 @@ def test_navigation_in_the_browser_lists_every_lesson(browser, app_url):
     page = open_page(browser, app_url)
     links = page.get_by_test_id("stSidebarNav").locator("a")
     paths = sorted(re.sub(r"^https?://[^/]+/?", "", links.nth(i).get_attribute("href")) for i in range(links.count()))
-    assert paths == sorted(["", *[Path(lesson["page"]).stem for lesson in load_lessons()]])
+    assert paths == sorted(_url_paths())
     page.close()
 
 
@@ -38,7 +38,8 @@ def test_a_fresh_server_opened_at_a_page_address_shows_the_app_navigation(browse
 
 
 def _url_paths():
-    return ["", *[Path(lesson["page"]).stem for lesson in load_lessons()]]
+    """Each page's address: the home page at the root, every other page at its file's stem."""
+    return ["" if page == "pages/home.py" else Path(page).stem for page in page_files()]
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
@@ -179,7 +180,17 @@ def act_optimizers(page):
     expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
 
 
-ACTIONS = {"": act_home, "activations": act_activations, "softmax": act_softmax, "forward_pass": act_forward_pass,
+def act_class_poll(page):
+    main(page).get_by_role("button", name="Start a class poll").click()
+    settle(page)
+    expect(main(page)).to_contain_text(re.compile(r"Join code: [CDFHJKMNPRTVWXY]{4}"))
+    main(page).get_by_role("button", name="Close the room").click()
+    settle(page)
+    expect(main(page).get_by_role("button", name="Start a class poll")).to_be_visible()
+
+
+ACTIONS = {"": act_home, "class_poll": act_class_poll,
+           "activations": act_activations, "softmax": act_softmax, "forward_pass": act_forward_pass,
            "overfitting": act_overfitting, "loss_functions": act_loss_functions, "optimizers": act_optimizers,
            "dropout": act_dropout,
            "classify": act_classify, "transfer_learning": act_transfer_learning, "augmentation": act_augmentation,

@@ -4,6 +4,7 @@ import string
 import streamlit as st
 
 from models.core.guess import GuessFeedback
+from pages.shared import class_poll
 
 VERDICT_BOX = {"spot on": st.success, "close": st.info, "off": st.warning}
 _ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
@@ -32,17 +33,27 @@ class RevealGate:
 
     `signature` identifies the question (the inputs the answer depends on): a new question hides the answer
     again. State lives in this student's session under `<key>_revealed_for` and `<key>_feedback`.
+    `question` is the question's id in the class poll's registry: a student who joined a class gets the
+    choice to send the guess there too (`offer_to_class` under the question, `reveal(..., answer=guess)`).
     """
 
-    def __init__(self, key: str):
+    def __init__(self, key: str, question: str | None = None):
         self.key = key
+        self.question = question
 
     def revealed(self, signature) -> bool:
         return signature is not None and st.session_state.get(f"{self.key}_revealed_for") == signature
 
-    def reveal(self, signature, feedback) -> None:
+    def offer_to_class(self) -> None:
+        """Under the question: "Also send my guess to class …", once this session has joined a class poll."""
+        if self.question is not None:
+            class_poll.send_checkbox(self.question, self.key)
+
+    def reveal(self, signature, feedback, answer=None) -> None:
         st.session_state[f"{self.key}_revealed_for"] = signature
         st.session_state[f"{self.key}_feedback"] = feedback
+        if answer is not None and self.question is not None and st.session_state.get(f"{self.key}_send_to_class"):
+            class_poll.send(self.question, answer)
 
     def feedback(self):
         return st.session_state.get(f"{self.key}_feedback")

@@ -1,0 +1,96 @@
+"""The Class poll page and the predict-first boxes: join by code, send a guess, the tally, teacher-only actions."""
+from streamlit.testing.v1 import AppTest
+
+from models.classroom import rooms
+from models.core.paths import ROOT
+
+PAGE = str(ROOT / "pages/class_poll.py")
+OVERFITTING = str(ROOT / "pages/overfitting.py")
+
+
+def fresh(page=PAGE) -> AppTest:
+    return AppTest.from_file(page, default_timeout=120).run()
+
+
+def button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def teacher() -> tuple[AppTest, str]:
+    at = fresh()
+    button(at, "class_poll_start").click().run()
+    code, key = at.session_state["class_poll_teacher"]
+    assert key not in " ".join(m.value for m in at.markdown)  # the key never shows on the projector
+    return at, code
+
+
+def join(at, code) -> AppTest:
+    at.text_input(key="class_poll_join_code").input(code).run()
+    return button(at, "class_poll_join").click().run()
+
+
+def test_a_student_joins_with_the_code_in_any_case_and_a_wrong_code_gets_a_message():
+    _teacher, code = teacher()
+    student = fresh()
+    join(student, "CDFHX")  # five letters
+    assert "class code is 4 letters" in student.warning[0].value and not student.exception
+    join(student, "<b>XX</b>")
+    assert not student.exception and "class code" in student.warning[0].value
+    join(student, code.lower())
+    assert not student.exception
+    assert student.session_state["class_poll_code"] == code
+    assert f"You are in class **{code}**" in student.success[0].value
+
+
+def test_a_guess_sent_from_the_overfitting_page_reaches_the_teachers_tally():
+    teacher_at, code = teacher()
+    at = AppTest.from_file(OVERFITTING, default_timeout=120)
+    at.session_state["class_poll_code"] = code
+    at.run()
+    send = at.checkbox(key="overfitting_guess_send_to_class")
+    assert send.label == f"Also send my guess to class {code}" and send.value
+    at.radio(key="overfitting_guess").set_value("overfitting").run()
+    assert rooms.tally(code, "overfitting.kind") == {}  # nothing is sent before the guess is locked in
+    at.button(key="overfitting_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert rooms.tally(code, "overfitting.kind") == {"overfitting": 1}
+
+    teacher_at.selectbox(key="class_poll_question").set_value("overfitting.kind").run()
+    assert "1 answer so far." in " ".join(m.value for m in teacher_at.markdown)
+    assert "Most of you (1 of 1) said **overfitting**" in " ".join(m.value for m in teacher_at.markdown)
+    teacher_at.selectbox(key="class_poll_answer_overfitting.kind").set_value("good fit").run()
+    button(teacher_at, "class_poll_reveal").click().run()
+    assert rooms.STORE.revealed(code, "overfitting.kind") == "good fit"
+    assert "the model says **good fit**" in " ".join(m.value for m in teacher_at.markdown)
+
+
+def test_without_joining_there_is_no_send_box():
+    at = fresh(OVERFITTING)
+    assert not [c for c in at.checkbox if c.key.endswith("_send_to_class")]
+
+
+def test_a_closed_room_tells_the_student_once_and_forgets_the_code():
+    teacher_at, code = teacher()
+    button(teacher_at, "class_poll_close").click().run()
+    assert "class_poll_teacher" not in teacher_at.session_state
+    assert teacher_at.button(key="class_poll_start")  # back to the start screen
+    at = AppTest.from_file(OVERFITTING, default_timeout=120)
+    at.session_state["class_poll_code"] = code
+    at.run()
+    at.radio(key="overfitting_guess").set_value("good fit").run()
+    at.button(key="overfitting_train").click().run()
+    assert not at.exception
+    assert "class_poll_code" not in at.session_state
+    assert any("Not sent to the class" in w.value for w in at.warning)
+
+
+def test_a_number_tally_gives_the_median_and_the_revealed_value():
+    teacher_at, code = teacher()
+    for student, answer in enumerate([0.7, 0.7, 0.9, 0.2]):
+        rooms.submit(code, f"s{student}", "softmax.probability", answer)
+    teacher_at.selectbox(key="class_poll_question").set_value("softmax.probability").run()
+    text = " ".join(m.value for m in teacher_at.markdown)
+    assert "4 answers so far." in text and "less than **0.7000** (the median of 4)" in text
+    teacher_at.number_input(key="class_poll_answer_softmax.probability").set_value(0.9).run()
+    button(teacher_at, "class_poll_reveal").click().run()
+    assert "the model says **0.9000**" in " ".join(m.value for m in teacher_at.markdown)
