@@ -1,0 +1,127 @@
+"""Page parts of the convolution page: number grids as heat maps, the live CNN run and the drawing pad."""
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from models.engine import cnn
+from models.engine.heavy_work import heavy_work
+from models.images import digits
+from models.vision.images import ImageInputError, load_image
+from pages.shared.charts import curve_chart, long_curves
+
+
+def grid_chart(grid, *, title: str, highlight=(), size: int = 260, scheme: str = "greys",
+               reverse: bool = True) -> alt.Chart:
+    """A 2-D array as a heat map (row 0 on top) with the `highlight` cells outlined in red; hover shows each value."""
+    grid = np.asarray(grid, float)
+    rows, cols = np.indices(grid.shape)
+    data = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": grid.ravel()})
+    marked = set(highlight)
+    data["marked"] = [(r, c) in marked for r, c in zip(data["row"], data["col"])]
+    axis = alt.Axis(labels=max(grid.shape) <= 12, ticks=False, title=None)
+    base = alt.Chart(data).encode(x=alt.X("col:O", axis=axis), y=alt.Y("row:O", axis=axis))
+    cells = base.mark_rect().encode(
+        color=alt.Color("value:Q", scale=alt.Scale(scheme=scheme, reverse=reverse), legend=None),
+        tooltip=["row:O", "col:O", alt.Tooltip("value:Q", format=".3f")])
+    marks = base.transform_filter("datum.marked").mark_rect(fill=None, stroke="#d62728", strokeWidth=2)
+    return alt.layer(cells, marks).properties(title=title, width=size, height=size * grid.shape[0] / grid.shape[1])
+
+
+def small_images(maps, scale: int = 8) -> list[np.ndarray]:
+    """Each map stretched to 0..1 and enlarged (nearest neighbour), for st.image."""
+    out = []
+    for m in maps:
+        m = np.asarray(m, float)
+        span = m.max() - m.min()
+        out.append(np.kron((m - m.min()) / span if span > 0 else np.zeros_like(m), np.ones((scale, scale))))
+    return out
+
+
+def first_filters(model) -> list[np.ndarray]:
+    kernel = model.get_layer("conv_1").get_weights()[0]  # (k, k, 1, filters)
+    return [kernel[:, :, 0, i] for i in range(kernel.shape[-1])]
+
+
+def train_live(trainer: cnn.CNNTrainer, split: digits.DigitSplit, run: digits.DigitRun):
+    """Train chunk by chunk; after each chunk redraw the curves and the first layer's filters. Returns the result."""
+    trainer.start(split.x_train, split.y_train, split.x_val, split.y_val, epochs=run.epochs,
+                  learning_rate=run.learning_rate, seed=run.seed)
+    slot, result = st.empty(), None
+    if not trainer.compiled:
+        slot.info("Compiling the training program (several seconds, once per server and network shape)…")
+    for result in cnn.train_in_chunks(trainer, guard=heavy_work):
+        with slot.container():
+            st.progress(result.epochs_run / run.epochs, text=f"epoch {result.epochs_run} of {run.epochs}")
+            show_curves(result, run.epochs)
+            show_filters(trainer.model)
+    slot.empty()
+    return result
+
+
+def show_curves(result, epochs: int) -> None:
+    left, right = st.columns(2)
+    left.altair_chart(curve_chart(long_curves(result.history), epochs=epochs, height=220), width="stretch")
+    right.altair_chart(curve_chart(long_curves(result.history, "accuracy"), value="accuracy", epochs=epochs,
+                                   y_domain=(0, 1), height=220), width="stretch")
+
+
+def show_filters(model) -> None:
+    filters = first_filters(model)
+    st.caption(f"The {len(filters)} filters of the first layer (white: large weight, black: small)")
+    st.image(small_images(filters, 12), width=48)
+
+
+def show_results(trainer: cnn.CNNTrainer, result, split: digits.DigitSplit) -> None:
+    probabilities = trainer.predict(split.x_val)
+    predicted = probabilities.argmax(axis=1)
+    accuracy = float((predicted == split.y_val).mean())
+    st.metric("Validation accuracy", f"{accuracy:.1%}", help=f"{(predicted == split.y_val).sum()} of "
+              f"{len(split.y_val)} validation digits right")
+    show_curves(result, result.epochs)
+    show_filters(trainer.model)
+    table = digits.confusion_table(digits.confusion(split.y_val, predicted))
+    heat = alt.Chart(table).encode(x=alt.X("predicted:O", title="predicted digit"),
+                                   y=alt.Y("true:O", title="true digit"))
+    chart = alt.layer(heat.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"),
+                                                                legend=None), tooltip=["true", "predicted", "count"]),
+                      heat.mark_text().encode(text="count:Q"))
+    left, right = st.columns([1, 1])
+    left.markdown("**Confusion matrix** (row: the true digit; column: what the network said)")
+    left.altair_chart(chart.properties(height=300), width="stretch")
+    wrong = digits.misclassified(split.y_val, probabilities)
+    right.markdown(f"**The {len(wrong)} digits it got wrong**")
+    if len(wrong):
+        shown = wrong.head(24)
+        right.image(small_images([split.x_val[i, :, :, 0] for i in shown["index"]], 8), width=64,
+                    caption=[f"{t} → {p} ({q:.0%})" for t, p, q in zip(shown["true"], shown["predicted"],
+                                                                       shown["probability"])])
+
+
+def read_drawing(key: str) -> np.ndarray | None:
+    """The 8 x 8 digit from the canvas (or, where it cannot load, an upload); None with a message shown."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # the component needs a running app; under some hosts it cannot load at all
+        st_canvas = None
+    if st_canvas is not None:
+        try:
+            drawn = st_canvas(stroke_width=18, stroke_color="#ffffff", background_color="#000000", height=200,
+                              width=200, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
+        except Exception:
+            drawn = None
+        if drawn is not None and drawn.image_data is not None:
+            try:
+                return digits.drawing_to_digit(drawn.image_data)
+            except ValueError as problem:
+                st.info(f"{problem} (Draw one digit, large, in the black square.)")
+    else:
+        st.info("The drawing pad cannot load here; upload a picture of one digit instead.")
+    file = st.file_uploader("Or upload a picture of one digit (dark on light or light on dark)", key=f"{key}_upload")
+    if file is None:
+        return None
+    try:
+        return digits.picture_to_digit(load_image(file.getvalue()))
+    except (ImageInputError, ValueError) as problem:
+        st.error(str(problem), icon=":material/error:")
+        return None
