@@ -1,9 +1,12 @@
 """How fast the recurrent page's memory comparison runs, against model.fit on the same models, data and epochs.
 
-Run from the repository root: python benchmarks/rnn_speed.py
-Prints each run (cell, length) for the compiled loop and for fit, then "speedup_vs_fit: <ratio>x" (warm).
+Run from the repository root: python benchmarks/rnn_speed.py [number of seeds, default 6]
+Prints the first and the warm time of the default comparison, each run (cell, length) for the compiled loop and
+for fit, then "speedup_vs_fit: <ratio>x" (warm), and the final validation accuracies for seeds 0, 1, ...
 """
+import sys
 import time
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -21,7 +24,7 @@ def compiled_comparison(settings, cache):
 def fit_run(settings, cell, length):
     """The same model, seed, data, optimizer, batch size and epochs through compile + fit."""
     x, y, xv, yv = memory.task_data(settings, length)
-    model = memory.build_sequence_model(cell, symbols=settings.classes + settings.noise_symbols,
+    model = memory.build_sequence_model(cell, symbols=memory.symbols(settings),
                                         classes=settings.classes, units=settings.units, seed=settings.seed)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -33,11 +36,25 @@ def fit_run(settings, cell, length):
     return time.perf_counter() - clock, history.history["val_accuracy"][-1]
 
 
+def seed_table(settings, cache, n_seeds):
+    """Final validation accuracy per cell and length for seeds 0 .. n_seeds - 1 (the page's Seed box)."""
+    print(f"Final validation accuracy for seeds 0-{n_seeds - 1} (chance {1 / settings.classes:.2f}):")
+    rows = {}
+    for seed in range(n_seeds):
+        for run in memory.compare(replace(settings, seed=seed), cache=cache).runs:
+            rows.setdefault((run.cell, run.length), []).append(run.val_accuracy)
+    for (cell, length), values in rows.items():
+        print(f"  {memory.CELLS[cell]:9s} length {length:3d}: " + " ".join(f"{v:.2f}" for v in values)
+              + f"   mean {np.mean(values):.2f}, min {min(values):.2f}, max {max(values):.2f}")
+
+
 def main():
+    n_seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 6
     settings = memory.DEFAULTS
-    print(f"Memory comparison: lengths {settings.lengths}, {settings.units} units, {settings.n_train} training and "
-          f"{settings.n_val} validation sequences, {settings.epochs} epochs, batch {settings.batch_size}, "
-          f"Adam {settings.learning_rate}")
+    print(f"Memory comparison: lengths {settings.lengths}, {settings.classes} classes, {settings.noise_symbols} noise "
+          f"symbols + Gaussian noise {settings.noise_scale}, marker {settings.marker}, {settings.units} units, "
+          f"{settings.n_train} training and {settings.n_val} validation sequences, {settings.epochs} epochs, "
+          f"batch {settings.batch_size}, Adam {settings.learning_rate}, seed {settings.seed}")
     cache = {}
     first, comparison = compiled_comparison(settings, cache)
     warm, again = compiled_comparison(settings, cache)
@@ -52,6 +69,7 @@ def main():
               f"(val acc {run.val_accuracy:.3f}), fit {seconds:6.2f} s (val acc {fit_accuracy:.3f})")
     print(f"  model.fit, all runs: {fit_total:.2f} s (goal for the page: the whole comparison under 20 s)")
     print(f"speedup_vs_fit: {fit_total / warm:.1f}x")
+    seed_table(settings, cache, n_seeds)
 
 
 if __name__ == "__main__":

@@ -194,14 +194,25 @@ def test_gradients_are_seeded():
 # ---------- memory ----------
 
 def test_first_token_task_labels_are_the_first_token():
-    x, y = memory.make_first_token_task(6, 50, classes=3, noise_symbols=2, seed=1)
-    assert x.shape == (50, 6, 5)
-    np.testing.assert_array_equal(x[:, 0].argmax(-1), y)
-    assert (x[:, 1:].argmax(-1) >= 3).all()  # noise symbols only after the first step
-    x2, y2 = memory.make_first_token_task(6, 50, classes=3, noise_symbols=2, seed=1)
+    x, y = memory.make_first_token_task(6, 50, classes=3, noise_symbols=2, noise_scale=0.0, seed=1)
+    assert x.shape == (50, 6, 6)  # 3 label symbols, 2 noise symbols, the first-token marker
+    np.testing.assert_array_equal(x[:, 0, :5].argmax(-1), y)
+    assert (x[:, 1:, :5].argmax(-1) >= 3).all()  # noise symbols only after the first step
+    np.testing.assert_array_equal(x[:, :, 5], np.eye(6)[0][None].repeat(50, 0))  # the marker: first step only
+    x2, y2 = memory.make_first_token_task(6, 50, classes=3, noise_symbols=2, noise_scale=0.0, seed=1)
     np.testing.assert_array_equal(x, x2)
-    same_symbols, _ = memory.make_first_token_task(6, 50, classes=3, noise_symbols=0, seed=1)
+    same_symbols, _ = memory.make_first_token_task(6, 50, classes=3, noise_symbols=0, marker=False, seed=1)
     assert same_symbols.shape == (50, 6, 3)
+
+
+def test_noise_is_gaussian_on_every_symbol_after_the_first_token():
+    clean, y = memory.make_first_token_task(30, 400, noise_scale=0.0, seed=2)
+    noisy, y2 = memory.make_first_token_task(30, 400, noise_scale=0.7, seed=2)
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_array_equal(noisy[:, 0], clean[:, 0])  # the label token is clean
+    np.testing.assert_array_equal(noisy[..., -1], clean[..., -1])  # and so is the marker
+    added = (noisy - clean)[:, 1:, :-1]
+    assert abs(added.mean()) < 0.02 and abs(added.std() - 0.7) < 0.02
 
 
 TINY = replace(memory.DEFAULTS, lengths=(3, 6), units=4, n_train=32, n_val=16, epochs=3, batch_size=16, seed=7)
@@ -209,14 +220,15 @@ TINY = replace(memory.DEFAULTS, lengths=(3, 6), units=4, n_train=32, n_val=16, e
 
 @pytest.mark.slow
 def test_memory_comparison_is_seeded():
-    first = memory.compare(TINY, chunk=2)
+    cache = {}
+    first = memory.compare(TINY, cache=cache, chunk=2)
     again = memory.compare(TINY, cache={}, chunk=3)  # other chunking, other trainer objects: the same curves
     pd.testing.assert_frame_equal(first.table().drop(columns="seconds"), again.table().drop(columns="seconds"))
     for a, b in zip(first.runs, again.runs):
         pd.testing.assert_frame_equal(a.history, b.history)
     assert [(r.cell, r.length) for r in first.runs] == [("simple_rnn", 3), ("lstm", 3), ("simple_rnn", 6),
                                                         ("lstm", 6)]
-    other = memory.compare(replace(TINY, seed=8))
+    other = memory.compare(replace(TINY, seed=8), cache=cache)  # the same compiled programs, another seed
     assert not first.table()["val_accuracy"].equals(other.table()["val_accuracy"]) or not all(
         a.history["loss"].equals(b.history["loss"]) for a, b in zip(first.runs, other.runs))
 
@@ -230,11 +242,33 @@ def test_a_reused_trainer_starts_from_the_seeds_weights():
     assert memory.get_trainer(TINY, "lstm", cache) is trainer
     *_, again = trainer.train(*data, epochs=2, learning_rate=0.01, seed=1)
     pd.testing.assert_frame_equal(first, again)
-    fresh = memory.build_sequence_model("lstm", symbols=TINY.classes + TINY.noise_symbols, classes=TINY.classes,
+    fresh = memory.build_sequence_model("lstm", symbols=memory.symbols(TINY), classes=TINY.classes,
                                         units=TINY.units, seed=1)
     trainer.reset(1, 0.01)
     for a, b in zip(trainer.model.weights, fresh.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.slow
+def test_validation_curve_equals_keras_on_the_trained_model():
+    trainer = memory.get_trainer(TINY, "simple_rnn")
+    x, y, xv, yv = memory.task_data(TINY, 6)
+    *_, history = trainer.train(x, y, xv, yv, epochs=3, learning_rate=0.05, seed=3)
+    p = trainer.model.predict_on_batch(xv)
+    assert history["val_accuracy"].iloc[-1] == pytest.approx(np.mean(p.argmax(-1) == yv), abs=1e-6)
+    loss = -np.mean(np.log(p[np.arange(len(yv)), yv]))
+    assert history["val_loss"].iloc[-1] == pytest.approx(loss, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_simple_rnn_falls_to_chance_and_the_lstm_holds_on():
+    """The page's default settings (seed 0) at a short and the longest default length: a measurement that can fail."""
+    comparison = memory.compare(replace(memory.DEFAULTS, lengths=(10, 40)))
+    accuracy = {(r.cell, r.length): r.val_accuracy for r in comparison.runs}
+    assert accuracy["simple_rnn", 10] > 0.9 and accuracy["lstm", 10] > 0.9  # short sequences: both remember
+    assert abs(accuracy["simple_rnn", 40] - comparison.chance) < 0.1
+    assert accuracy["lstm", 40] > accuracy["simple_rnn", 40] + 0.3
+    assert comparison.falls_to_chance("simple_rnn") == 40 and comparison.falls_to_chance("lstm") is None
 
 
 def test_falls_to_chance_reads_the_longest_run_of_chance_lengths():

@@ -30,6 +30,8 @@ class MemorySettings:
     lengths: tuple = (5, 10, 20, 40)
     classes: int = 2
     noise_symbols: int = 2  # noise tokens are other symbols than the labels (0: the label symbols again)
+    noise_scale: float = 1.0  # Gaussian noise on every symbol channel after the first token
+    marker: bool = True  # an extra input channel that is 1 on the first token only
     units: int = 16
     n_train: int = 512
     n_val: int = 256
@@ -57,6 +59,7 @@ def check_settings(settings: MemorySettings) -> MemorySettings:
         classes=check_number(settings.classes, "The number of classes", low=2, high=10, integer=True),
         noise_symbols=check_number(settings.noise_symbols, "The number of noise symbols", low=0, high=10,
                                    integer=True),
+        noise_scale=check_number(settings.noise_scale, "The noise level", low=0, high=10),
         units=check_number(settings.units, "The number of units", low=1, high=MAX_UNITS, integer=True),
         n_train=check_number(settings.n_train, "The number of training sequences", low=16, high=4096, integer=True),
         n_val=check_number(settings.n_val, "The number of validation sequences", low=16, high=4096, integer=True),
@@ -71,18 +74,24 @@ def check_settings(settings: MemorySettings) -> MemorySettings:
     return checked
 
 
-def make_first_token_task(length: int, n: int, *, classes: int = 4, noise_symbols: int = 4,
-                          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """One-hot sequences (n, length, classes + noise_symbols): the label is the first token, the rest is noise.
+def make_first_token_task(length: int, n: int, *, classes: int = 2, noise_symbols: int = 2, noise_scale: float = 1.0,
+                          marker: bool = True, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Sequences (n, length, symbols): the label is the first token; the rest is noise.
 
-    The first token is one of `classes` symbols; the others are drawn from `noise_symbols` further symbols
-    (or, with 0, from the label symbols themselves).
+    The first token is a clean one-hot label symbol, flagged (with `marker`) in an extra last channel. Every later
+    token is one of `noise_symbols` further symbols (0: the label symbols again) plus Gaussian noise of standard
+    deviation `noise_scale` on every symbol channel, so no input weight can shut the noise out.
     """
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, classes, size=n)
     low, high = (classes, classes + noise_symbols) if noise_symbols else (0, classes)
     tokens = np.concatenate([labels[:, None], rng.integers(low, high, size=(n, length - 1))], axis=1)
-    return np.eye(classes + noise_symbols, dtype=np.float32)[tokens], labels
+    x = np.eye(classes + noise_symbols, dtype=np.float32)[tokens]
+    x[:, 1:] += (noise_scale * rng.standard_normal(x[:, 1:].shape)).astype(np.float32)
+    if marker:
+        x = np.concatenate([x, np.zeros((n, length, 1), np.float32)], axis=2)
+        x[:, 0, -1] = 1
+    return x, labels
 
 
 def build_sequence_model(cell: str, *, symbols: int = 8, classes: int = 4, units: int = 16,
@@ -210,9 +219,14 @@ class MemoryTrainer:
                                 "val_loss": rows[:, 2], "val_accuracy": rows[:, 3]})
 
 
+def symbols(settings: MemorySettings) -> int:
+    """Input channels: one per symbol, plus the first-token marker."""
+    return settings.classes + settings.noise_symbols + int(settings.marker)
+
+
 def trainer_key(settings: MemorySettings, cell: str) -> tuple:
-    return (cell, settings.classes, settings.noise_symbols, settings.units, settings.n_train, settings.n_val,
-            settings.batch_size)
+    return (cell, settings.classes, settings.noise_symbols, settings.marker, settings.units, settings.n_train,
+            settings.n_val, settings.batch_size)
 
 
 def get_trainer(settings: MemorySettings, cell: str, cache: dict | None = None) -> MemoryTrainer:
@@ -220,7 +234,7 @@ def get_trainer(settings: MemorySettings, cell: str, cache: dict | None = None) 
     key = trainer_key(settings, cell)
     if cache is not None and key in cache:
         return cache[key]
-    trainer = MemoryTrainer(cell, symbols=settings.classes + settings.noise_symbols, classes=settings.classes,
+    trainer = MemoryTrainer(cell, symbols=symbols(settings), classes=settings.classes,
                             units=settings.units, n_train=settings.n_train,
                             n_val=settings.n_val, batch_size=settings.batch_size)
     if cache is not None:
@@ -234,7 +248,8 @@ def task_data(settings: MemorySettings, length: int):
     """Training and validation sets for one length; the same settings always give the same sequences."""
     seed = settings.seed * 1000 + length
     x, y = make_first_token_task(length, settings.n_train + settings.n_val, classes=settings.classes,
-                                 noise_symbols=settings.noise_symbols, seed=seed)
+                                 noise_symbols=settings.noise_symbols, noise_scale=settings.noise_scale,
+                                 marker=settings.marker, seed=seed)
     return x[:settings.n_train], y[:settings.n_train], x[settings.n_train:], y[settings.n_train:]
 
 
