@@ -5,6 +5,7 @@ import streamlit as st
 
 from models.core.numbers import format_number
 from models.foundations import activations as act
+from pages.shared import class_poll
 from pages.shared.feedback import plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 
@@ -112,6 +113,7 @@ symbol = f"{label(quiz_name)}{'′' if quantity == 'slope' else ''}({quiz_x:g})"
 guess = st.number_input(f"Your guess: {symbol} = ?", value=None, step=0.01, format="%.4f",
                         placeholder="type a number", key="activations_guess")
 question = (quiz_name, quantity, quiz_x, repr(settings.get(quiz_name, {})))
+class_poll.send_checkbox("activations.value", "activations_guess")
 if st.button("Check my guess", key="activations_check"):
     if guess is None:
         st.warning("Type a number as your guess first, then check it.")
@@ -120,6 +122,9 @@ if st.button("Check my guess", key="activations_check"):
             with st.spinner("Working it out with Keras…"):
                 feedback = act.grade_prediction(quiz_name, quiz_x, quantity, guess, **settings.get(quiz_name, {}))
             st.session_state["activations_feedback"] = (question, feedback)
+            if st.session_state.get("activations_guess_send_to_class"):
+                class_poll.send("activations.value", guess)
+                class_poll.show_sent_message()
         except ValueError as problem:
             st.error(plain(problem))
 stored = st.session_state.get("activations_feedback")

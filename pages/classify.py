@@ -16,7 +16,7 @@ ensure_app_navigation()
 
 RANDOM_BANNER = "RANDOM WEIGHTS — these predictions are meaningless; this only shows the pipeline"
 LABELS = pretrained.class_labels()
-GATE = RevealGate("classify")
+GATE = RevealGate("classify", question="classify.probability")
 SIDE_WIDTH = 360  # pixels: two fit a 1280-pixel laptop screen beside the sidebar
 TEACHER_MODE = "classify_teacher_mode"  # the switch itself; the toggle's own key only mirrors it
 
@@ -111,6 +111,7 @@ def predict_first(results, signature) -> None:
                                  index=None, format_func=LABELS.__getitem__, placeholder="Type a class, e.g. cat",
                                  key="classify_guess_class")
     guessed_p = st.slider("Its probability", 0.0, 1.0, 0.5, 0.05, key="classify_guess_p")
+    GATE.offer_to_class()
     if st.button("Lock in my guess and reveal", type="primary", key="classify_reveal"):
         if guessed_class is None:
             st.warning("Pick the class you expect first (type part of its name in the box).")
@@ -121,7 +122,8 @@ def predict_first(results, signature) -> None:
             guess.grade_choice(LABELS[guessed_class], top[0].name),
             guess.grade_number(guessed_p, top[0].probability, close_within=0.1, digits=3),
             f"The model gave “{LABELS[guessed_class]}” a probability of {probabilities[guessed_class]:.4f} "
-            f"(rank {rank} of {len(LABELS)}" + (f", tied with {ties} other classes)." if ties else ").")))
+            f"(rank {rank} of {len(LABELS)}" + (f", tied with {ties} other classes)." if ties else ").")),
+            answer=guessed_p)
 
 
 def show_guess() -> None:

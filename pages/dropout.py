@@ -5,6 +5,7 @@ import streamlit as st
 from models.engine.settings import MAX_EPOCHS
 from models.training import dropout as do
 from models.training.datasets import CLASSIFICATION_DATASETS
+from pages.shared import class_poll
 from pages.shared.navigation import ensure_app_navigation
 from pages.training.dropout_runs import show_training, start_session
 from pages.training.fit_charts import mask_chart
@@ -87,6 +88,7 @@ def show_predictions():
                         key="dropout_guess_training"),
                st.radio("…the validation loss **with** dropout will be", do.ANSWERS, index=None, horizontal=True,
                         key="dropout_guess_validation"))
+    class_poll.send_checkbox("dropout.training", "dropout_guess_training")  # sends both guesses at Train
     state["dropout_memory"].save()
     return guesses
 

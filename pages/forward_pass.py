@@ -11,7 +11,7 @@ from pages.shared.navigation import ensure_app_navigation
 ensure_app_navigation()
 
 PRESETS = fp.load_presets()
-GATE = RevealGate("forward_pass")
+GATE = RevealGate("forward_pass", question="forward_pass.output")
 state = st.session_state
 
 
@@ -45,7 +45,7 @@ def _upload() -> None:
 
 def _reveal(spec_id: str, actual: float) -> None:
     feedback = grade_number(state["forward_pass_guess"], actual, close_within=max(0.05, 0.1 * abs(actual)))
-    GATE.reveal(spec_id, feedback)
+    GATE.reveal(spec_id, feedback, answer=state["forward_pass_guess"])
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
@@ -179,6 +179,7 @@ def show_prediction(sol: fp.Solution, spec_id: str) -> None:
                 "will be. A rough guess is fine: look at the signs and sizes of the weights.")
     st.number_input(f"Your guess for the output a_{output}", value=0.5, step=0.01, format="%.4f",
                     key="forward_pass_guess")
+    GATE.offer_to_class()
     st.button("Check my guess and show the working", key="forward_pass_reveal", type="primary",
               on_click=_reveal, args=(spec_id, sol.passes[-1]["a"][0]))
 

@@ -15,7 +15,7 @@ from pages.shared.navigation import ensure_app_navigation
 ensure_app_navigation()
 
 D = L.DEFAULTS | {"fit_delta": F.FIT["delta"]}  # every setting's start value; widget keys are "loss_" + name
-GATE = RevealGate("loss_outliers")
+GATE = RevealGate("loss_outliers", question="loss_functions.outliers")
 TASKS = {"classification": "Classification (target 0 or 1, prediction a probability)",
          "regression": "Regression (target and prediction any numbers)"}
 PALETTE = ["#4c78a8", "#f58518", "#54a24b"]  # distinct hues, not shades of one colour
@@ -152,6 +152,7 @@ def show_outliers() -> None:
     same = len(x) == len(F.REFERENCE) and np.array_equal(x, F.REFERENCE["x"]) and np.array_equal(y, F.REFERENCE["y"])
     if same:
         st.caption("Your points are still the starting points: make one jump first.")
+    GATE.offer_to_class()
     if st.button("Lock in my guess and fit", type="primary", key="loss_fit", disabled=guess is None or same):
         with st.spinner("Training three lines with Keras (a few seconds the first time)…"):
             before = reference_fits(delta)
@@ -159,7 +160,7 @@ def show_outliers() -> None:
         low, high = min(x.min(), F.REFERENCE["x"].min()), max(x.max(), F.REFERENCE["x"].max())
         table = F.movement(before, after, low, high)
         state["loss_fit_run"] = (signature, before, after, table, (low, high))
-        GATE.reveal(signature, grade_choice(guess, F.most_moved(table)))
+        GATE.reveal(signature, grade_choice(guess, F.most_moved(table)), answer=guess)
     run = state.get("loss_fit_run")
     if not (run and run[0] == signature and GATE.revealed(signature)):
         return

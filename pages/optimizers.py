@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from models.classroom.questions import NO_OPTIMIZER
 from models.core.guess import grade_choice
 from models.core.numbers import parse_number
 from models.engine.heavy_work import heavy_work
@@ -21,9 +22,9 @@ D = {"surface": "ravine", "optimizers": list(opt.OPTIMIZERS), "learning_rate": s
      "momentum": 0.9, "steps": 200, "step": 200, "fit_learning_rate": "0.1", "fit_epochs": 10, "points": 100,
      "noise": 0.5, "seed": 0, "update": 5, "rate_epochs": 20}
 K = {name: f"optim_{name}" for name in D}
-GATE = RevealGate("optim_race")
+GATE = RevealGate("optim_race", question="optimizers.race")
 LABELS = opt.OPTIMIZERS
-NONE = "none of them, within these steps"
+NONE = NO_OPTIMIZER
 BATCHES = {"all points (batch)": None, "32 (mini-batch)": 32, "1 (stochastic)": 1}
 state = st.session_state
 for name, value in D.items():
@@ -107,8 +108,9 @@ def show_prediction(race, paths) -> bool:
     st.altair_chart(ch.start_chart(surface), width="stretch")
     guess = st.radio(f"Which optimiser gets within 0.1 of the minimum of the **{surface}** first, in {race[2]} "
                      "steps?", [LABELS[n] for n in names] + [NONE], index=None, key="optim_guess")
+    GATE.offer_to_class()
     if st.button("Lock in my guess and reveal", type="primary", key="optim_reveal", disabled=guess is None):
-        GATE.reveal(race, grade_choice(guess, LABELS.get(winner, NONE)))
+        GATE.reveal(race, grade_choice(guess, LABELS.get(winner, NONE)), answer=guess)
         st.rerun()
     return False
 

@@ -20,7 +20,8 @@ from pages.shared.navigation import ensure_app_navigation
 
 ensure_app_navigation()
 
-GATE = RevealGate("softmax")  # predict first: the steps stay hidden until a guess for exactly these logits
+# Predict first: the steps stay hidden until a guess for exactly these logits.
+GATE = RevealGate("softmax", question="softmax.probability")
 STEP_COLUMNS = {"logit": "logit z", "shifted": "1 · (z − max z) / T", "exp": "2 · exponential",
                 "probability": "4 · probability"}
 
@@ -70,8 +71,9 @@ if steps is not None and not revealed:
     guess_class = left.selectbox("Top class", list(steps["class"]), key="softmax_guess_class")
     guess_mass = right.number_input("Its probability", min_value=0.0, max_value=1.0, value=0.5, step=0.05,
                                     key="softmax_guess_mass")
+    GATE.offer_to_class()
     if st.button("Lock in my guess and reveal", type="primary", key="softmax_reveal"):
-        GATE.reveal(signature, (grade_prediction(steps, guess_class, guess_mass), temperature))
+        GATE.reveal(signature, (grade_prediction(steps, guess_class, guess_mass), temperature), answer=guess_mass)
         st.rerun()  # draw the page again without the answered question
 
 if revealed:

@@ -158,6 +158,7 @@ def show_training(base: tr.Base, collection: tr.Collection) -> bool:
                "Loss: categorical cross-entropy; optimizer: Adam.")
     guess = st.number_input(f"Predict first: what validation accuracy (%) will the head reach after {epochs} epochs?",
                             0.0, 100.0, 50.0, 5.0, key="transfer_guess")
+    GATE.offer_to_class()
     if not st.button("Train the head", type="primary", key="transfer_train"):
         return False
     settings = tr.HeadSettings(epochs, units, dropout, rate, share, copies, seed)
@@ -169,7 +170,7 @@ def show_training(base: tr.Base, collection: tr.Collection) -> bool:
         show_unexpected(error, "Training the head")
         return False
     state["transfer_run"] = run
-    GATE.reveal(run.signature, run.feedback())
+    GATE.reveal(run.signature, run.feedback(), answer=guess)
     return True
 
 

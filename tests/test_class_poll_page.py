@@ -1,7 +1,10 @@
 """The Class poll page and the predict-first boxes: join by code, send a guess, the tally, teacher-only actions."""
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from models.classroom import rooms
+from models.classroom.questions import QUESTIONS
 from models.core.paths import ROOT
 
 PAGE = str(ROOT / "pages/class_poll.py")
@@ -94,3 +97,45 @@ def test_a_number_tally_gives_the_median_and_the_revealed_value():
     teacher_at.number_input(key="class_poll_answer_softmax.probability").set_value(0.9).run()
     button(teacher_at, "class_poll_reveal").click().run()
     assert "the model says **0.9000**" in " ".join(m.value for m in teacher_at.markdown)
+
+
+def joined_page(page, code) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+    at.session_state["class_poll_code"] = code
+    return at.run()
+
+
+def test_the_softmax_guess_goes_to_the_class_with_its_probability():
+    _teacher_at, code = teacher()
+    at = joined_page("pages/softmax.py", code)
+    at.number_input(key="softmax_guess_mass").set_value(0.65).run()
+    at.button(key="softmax_reveal").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert rooms.tally(code, "softmax.probability") == {0.65: 1}
+    assert any(f"Sent to class {code}" in c.value for c in at.caption)
+
+
+def test_unticking_the_box_keeps_the_guess_private():
+    _teacher_at, code = teacher()
+    at = joined_page("pages/activations.py", code)
+    at.checkbox(key="activations_guess_send_to_class").uncheck().run()
+    at.number_input(key="activations_guess").set_value(0.88).run()
+    at.button(key="activations_check").click().run()
+    assert not at.exception and rooms.tally(code, "activations.value") == {}
+    at.checkbox(key="activations_guess_send_to_class").check().run()
+    at.button(key="activations_check").click().run()
+    assert rooms.tally(code, "activations.value") == {0.88: 1}
+
+
+def test_every_declared_question_is_asked_by_its_page_and_every_page_question_is_declared():
+    used = {}
+    stems = {path.stem for path in (ROOT / "pages").glob("*.py")}
+    for path in sorted((ROOT / "pages").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for question_id in re.findall(r'(?:question=|send_checkbox\(|send\()"([a-z_]+\.[a-z_]+)"', text):
+            used.setdefault(question_id, set()).add(path.stem)
+        for question_id in re.findall(r'"([a-z_]+\.[a-z_]+)"(?=[,)])', text):  # ids in a tuple the page sends
+            if question_id.split(".")[0] in stems:
+                used.setdefault(question_id, set()).add(path.stem)
+    assert set(used) <= set(QUESTIONS), set(used) - set(QUESTIONS)
+    assert set(QUESTIONS) <= set(used), set(QUESTIONS) - set(used)

@@ -199,3 +199,15 @@ def test_the_registry_is_well_formed():
             assert question.choices and all(isinstance(c, str) for c in question.choices)
         else:
             assert question.low < question.high
+
+
+def test_the_registry_choices_are_the_lessons_own_answers():
+    from models.classroom import questions
+    from models.training.dropout import ANSWERS
+    from models.training.loss_fit import FIT_LOSSES
+    from models.training.optimizers import OPTIMIZERS
+    from models.training.overfitting import KINDS, PRESETS
+
+    assert questions.FIT_LOSSES == tuple(FIT_LOSSES.values())
+    assert questions.OPTIMIZERS == tuple(OPTIMIZERS.values())
+    assert (questions.KINDS, questions.PRESETS, questions.DROPOUT_ANSWERS) == (KINDS, PRESETS, ANSWERS)

@@ -6,11 +6,13 @@ answers the same question when everyone opens the same setup (e.g. the teacher's
 """
 from dataclasses import dataclass
 
-from models.training.dropout import ANSWERS as DROPOUT_ANSWERS
-from models.training.loss_fit import FIT_LOSSES
-from models.training.optimizers import OPTIMIZERS
-from models.training.overfitting import KINDS, PRESETS
-
+# The choices are written out rather than imported, so that light pages (softmax, the class poll) can use the
+# registry without loading TensorFlow; tests/test_rooms.py checks them against the lessons' own constants.
+FIT_LOSSES = ("MSE", "MAE", "Huber")
+OPTIMIZERS = ("SGD", "SGD with momentum", "Nesterov momentum", "RMSprop", "Adam", "Adagrad")
+KINDS = ("underfitting", "good fit", "overfitting")
+PRESETS = ("underfit", "good fit", "overfit")
+DROPOUT_ANSWERS = ("higher", "lower")
 NO_OPTIMIZER = "none of them, within these steps"
 NUMBER_LIMIT = 1e6  # the widest range a number question accepts
 
@@ -46,9 +48,9 @@ QUESTIONS = _declare(
     Question("softmax.probability", "softmax", "The top class's probability", "number", low=0.0, high=1.0),
     Question("forward_pass.output", "forward_pass", "The network's output before training", "number"),
     Question("loss_functions.outliers", "loss_functions", "Which line moves most when one point jumps?", "choice",
-             choices=tuple(FIT_LOSSES.values())),
+             choices=FIT_LOSSES),
     Question("optimizers.race", "optimizers", "Which optimiser reaches the minimum first?", "choice",
-             choices=(*OPTIMIZERS.values(), NO_OPTIMIZER)),
+             choices=(*OPTIMIZERS, NO_OPTIMIZER)),
     Question("overfitting.kind", "overfitting", "Will this run underfit, fit well or overfit?", "choice",
              choices=KINDS),
     Question("overfitting.compare", "overfitting", "Which preset ends with the largest validation − training gap?",

@@ -10,7 +10,8 @@ from pages.shared.charts import curve_chart, long_curves
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, plain
 
-GATE = RevealGate("transfer")  # predict first: a run's results show once Train has locked in its guess
+# Predict first: a run's results show once Train has locked in its guess.
+GATE = RevealGate("transfer", question="transfer_learning.accuracy")
 state = st.session_state
 
 

@@ -26,6 +26,7 @@ def plain(text) -> str:
 def show_verdict(feedback: GuessFeedback, detail: str = "") -> None:
     """The coloured box of one graded guess: green spot on, blue close, amber off; the text shows as typed."""
     VERDICT_BOX[feedback.verdict](plain(feedback.message) + (" " + detail if detail else ""))
+    class_poll.show_sent_message()  # "Sent to class …" under the verdict, when the guess went to a class poll
 
 
 class RevealGate:

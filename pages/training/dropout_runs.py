@@ -9,6 +9,7 @@ from models.engine.heavy_work import heavy_work
 from models.engine.runs import prime
 from models.training import dropout as do
 from models.training.live import LiveSlot, SettingsMemory, why_cut_short
+from pages.shared import class_poll
 from pages.shared.charts import curve_chart
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import VERDICT_BOX
@@ -51,6 +52,11 @@ def show_training(settings, guesses, live: LiveSlot) -> None:
     start = st.button("Train both", type="primary", key="dropout_train", disabled=settings is None)
     controls, chart_slot, status_slot = st.container(), st.empty(), st.empty()
     if start and settings is not None:
+        if st.session_state.get("dropout_guess_training_send_to_class"):
+            for question_id, answer in zip(("dropout.training", "dropout.validation"), guesses):
+                if answer is not None:
+                    class_poll.send(question_id, answer)
+            class_poll.show_sent_message()
         train_live(settings, guesses, live, controls, chart_slot)
     run = live.latest
     if run is None or not run.results:
