@@ -154,10 +154,12 @@ def show_memory() -> None:
     st.header("4 · Memory, measured")
     d = memory.DEFAULTS
     st.markdown(f"The task: **the label is the first token; the rest is noise**. The first token is one of {d.classes} "
-                f"label symbols (so guessing gives {1 / d.classes:.0%}), every later one is one of {d.noise_symbols} "
-                "noise symbols. "
-                "A SimpleRNN and an LSTM with the same number of units learn it at several lengths, "
-                "with the same data and seeds; the chart shows each one's final validation accuracy.")
+                f"label symbols, marked as the first (so guessing gives {1 / d.classes:.0%}). Every later token is one "
+                f"of {d.noise_symbols} noise symbols plus random noise (σ = {d.noise_scale:g}) on every input, so no "
+                "input weight can shut the noise out: the network must keep the label in its state. A SimpleRNN "
+                "and an LSTM with the same number of units learn it at each length from the same data and seed "
+                f"(Adam {d.learning_rate:g}, batches of {d.batch_size}); the chart shows each final validation "
+                "accuracy.")
     c1, c2, c3, c4 = st.columns(4)
     lengths = c1.multiselect("Lengths", [5, 10, 20, 40, 60, 80], key=K + "mem_lengths")
     units = c2.number_input("Units", 1, memory.MAX_UNITS, key=K + "mem_units")
@@ -212,9 +214,10 @@ def draw_comparison(comparison: memory.Comparison) -> None:
         tooltip=["cell:N", "length:Q", alt.Tooltip("val_accuracy:Q", format=".3f")])
     chance = alt.Chart(pd.DataFrame({"y": [comparison.chance]})).mark_rule(strokeDash=[5, 3]).encode(y="y:Q")
     st.altair_chart(alt.layer(lines, chance).properties(height=300), width="stretch")
-    st.caption(f"Dashed line: chance ({comparison.chance:.0%}). Each point is one network trained from scratch; "
-               f"{sum(table['seconds']):.1f} s of training in all. This is a measurement: with another seed the "
-               "length where a network gives up can move, so try a few.")
+    st.caption(f"Dashed line: chance ({comparison.chance:.0%}). Each point is one network trained once from scratch "
+               f"with seed {comparison.settings.seed} (not an average); {sum(table['seconds']):.1f} s of training in "
+               "all. This is a measurement: with another seed the length where a network gives up can move, so try "
+               "a few.")
 
 
 st.title("Recurrent networks")

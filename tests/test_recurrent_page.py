@@ -128,6 +128,18 @@ def test_memory_training_on_the_page_equals_the_library():
     verdict = next(m.value for m in [*at.success, *at.warning] if "You picked" in m.value)
     assert ("that is right" in verdict) == (answer == 5)
     assert any("validation accuracy" in c.proto.spec for c in at.get("vega_lite_chart"))
+    seconds = sum(result.table()["seconds"])
+    assert any(f"with seed {memory.DEFAULTS.seed} (not an average); {seconds:.1f} s" in c.value for c in at.caption)
+
+
+def test_memory_task_description_states_the_library_defaults(page):
+    d = memory.DEFAULTS
+    text = next(m.value for m in page.markdown if m.value.startswith("The task: **the label is the first token"))
+    assert f"one of {d.classes} label symbols" in text and f"guessing gives {1 / d.classes:.0%}" in text
+    assert f"one of {d.noise_symbols} noise symbols plus random noise (σ = {d.noise_scale:g})" in text
+    x, _ = memory.make_first_token_task(5, 4, classes=d.classes, noise_symbols=d.noise_symbols,
+                                        noise_scale=d.noise_scale, marker=d.marker)
+    assert x.shape[2] == d.classes + d.noise_symbols + 1 and d.marker  # "marked as the first": the marker channel
 
 
 def test_bad_memory_settings_give_a_message():
