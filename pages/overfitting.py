@@ -4,14 +4,15 @@ from dataclasses import replace
 import streamlit as st
 
 from models.core.guess import grade_choice
-from models.engine.mlp import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS
-from models.engine.settings import MAX_EPOCHS, OPTIMIZERS
+from models.engine.mlp import ACTIVATIONS
+from models.engine.settings import OPTIMIZERS
 from models.training import overfitting as ov
-from models.training.datasets import DATASETS, MAX_SAMPLES
-from pages.shared import class_poll
+from models.training.datasets import DATASETS
+from pages.shared import class_poll, links
 from pages.shared.feedback import VERDICT_BOX
 from pages.shared.navigation import ensure_app_navigation
 from pages.training.fit_charts import overlay_chart
+from pages.training.overfitting_link import PAGE, SCHEMA, span
 from pages.training.overfitting_runs import K, show_run, start_session, train_jobs
 
 ensure_app_navigation()
@@ -21,11 +22,15 @@ state = st.session_state
 
 def main() -> None:
     live = start_session()
+    links.restore(SCHEMA, PAGE)  # a shared link sets every control, seed included
     st.title("Over- and underfitting")
+    links.show_ignored(PAGE)
     st.markdown(
         "The network learns from the **training** points; the **validation** points show how it does on data it has "
         "never seen. **Overfitting**: low training error, high validation error. **Underfitting**: both stay high.")
     settings = show_settings()
+    links.sync(SCHEMA, PAGE)
+    links.link_box(PAGE)
     guess, compare_guess, train, compare = show_predict_and_buttons()
     st.header("3 · Results")
     live.wait_idle()  # an earlier run of this session may still be saving
@@ -56,25 +61,25 @@ def show_settings() -> ov.RunSettings:
                       args=(name,), width="stretch", help=f"{ov.CAPACITY_PRESETS[name]['label']}. Your seed stays.")
     c = st.columns(4)
     c[0].selectbox("Dataset", list(DATASETS), key=K + "dataset")
-    c[1].slider("Noise", 0.0, 1.0, step=0.05, key=K + "noise")
-    c[2].number_input("Number of points", ov.MIN_POINTS, MAX_SAMPLES // 2, step=10, key=K + "n_samples")
-    c[3].slider("Validation share", 0.1, 0.9, step=0.05, key=K + "validation_fraction")
+    c[1].slider("Noise", *span("noise"), step=0.05, key=K + "noise")
+    c[2].number_input("Number of points", *span("n_samples"), step=10, key=K + "n_samples")
+    c[3].slider("Validation share", *span("validation_fraction"), step=0.05, key=K + "validation_fraction")
     c = st.columns(4)
-    layers = c[0].number_input("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=K + "hidden_layers")
-    c[1].number_input("Neurons per layer", 0, MAX_UNITS, key=K + "units", disabled=layers == 0)
+    layers = c[0].number_input("Hidden layers", *span("hidden_layers"), key=K + "hidden_layers")
+    c[1].number_input("Neurons per layer", *span("units"), key=K + "units", disabled=layers == 0)
     c[2].selectbox("Activation", ACTIVATIONS, key=K + "activation")
-    c[3].number_input("Epochs", 0, MAX_EPOCHS, step=50, key=K + "epochs")
+    c[3].number_input("Epochs", *span("epochs"), step=50, key=K + "epochs")
     with st.expander("Optimizer, learning rate, batch size, seed, penalties and early stopping"):
         c = st.columns(4)
         c[0].selectbox("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, key=K + "optimizer")
-        c[1].number_input("Learning rate", 0.0, 100.0, step=0.001, format="%g", key=K + "learning_rate")
-        c[2].number_input("Batch size", 1, 10_000, key=K + "batch_size")
-        c[3].number_input("Seed", 0, 2**31 - 1, key=K + "seed", help="The same seed gives the same data and curve.")
+        c[1].number_input("Learning rate", *span("learning_rate"), step=0.001, format="%g", key=K + "learning_rate")
+        c[2].number_input("Batch size", *span("batch_size"), key=K + "batch_size")
+        c[3].number_input("Seed", *span("seed"), key=K + "seed", help="The same seed gives the same data and curve.")
         c = st.columns(4)
-        c[0].number_input("L1 penalty", 0.0, 1.0, step=0.0001, format="%g", key=K + "l1")
-        c[1].number_input("L2 penalty", 0.0, 1.0, step=0.0001, format="%g", key=K + "l2")
+        c[0].number_input("L1 penalty", *span("l1"), step=0.0001, format="%g", key=K + "l1")
+        c[1].number_input("L2 penalty", *span("l2"), step=0.0001, format="%g", key=K + "l2")
         stopping = c[2].checkbox("Early stopping", key=K + "early_stopping")  # a toggle label is cut on tablets
-        c[3].number_input("Patience (epochs)", 1, 1000, key=K + "patience", disabled=not stopping)
+        c[3].number_input("Patience (epochs)", *span("patience"), key=K + "patience", disabled=not stopping)
     return ov.settings_from_widgets(state, K)
 
 

@@ -1,0 +1,146 @@
+"""Settings in the address: the schema round-trips, hostile links fall back to defaults, pages open from links."""
+import math
+import random
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.core.links import MAX_VALUE_LENGTH, Field, check_schema, decode, encode, ignored_text
+from models.core.paths import ROOT
+from models.engine.settings import OPTIMIZERS
+from pages.training.overfitting_link import SCHEMA as OVERFITTING
+
+SCHEMAS = {"overfitting": OVERFITTING}
+HOSTILE = ["", " ", "abc", "1e999", "-1e999", "nan", "inf", "NaN", "0x10", "1_000", "١٢٣", "1.5.2", "<script>alert(1)"
+           "</script>", "**bold**", "[x](http://evil.example)", "${7*7}", "'; DROP TABLE runs; --", "\x00", "☃",
+           "9" * 400, "1" * 21, "-0", "00012", "+5", " 7 ", "True", "true", "2", "-1", "1e308", "4.9e-324"]
+
+
+def random_value(field: Field, rng: random.Random):
+    if field.kind == "bool":
+        return rng.random() < 0.5
+    if field.kind == "choice":
+        return rng.choice(field.choices)
+    if field.kind == "int":
+        return rng.randint(int(field.low), int(field.high))
+    return rng.uniform(field.low, field.high)
+
+
+@pytest.mark.parametrize("page", sorted(SCHEMAS))
+def test_every_setting_round_trips_exactly(page):
+    rng = random.Random(0)
+    for _ in range(200):
+        values = {f.key: random_value(f, rng) for f in SCHEMAS[page]}
+        decoded, ignored = decode(SCHEMAS[page], encode(SCHEMAS[page], values))
+        assert decoded == values and ignored == []
+
+
+@pytest.mark.parametrize("page", sorted(SCHEMAS))
+def test_hostile_values_fall_back_to_defaults_and_are_named(page):
+    rng = random.Random(1)
+    schema = SCHEMAS[page]
+    for _ in range(300):
+        params = {f.name: rng.choice(HOSTILE + [f.encode(random_value(f, rng))]) for f in schema if rng.random() < 0.7}
+        if rng.random() < 0.3:
+            params["x" * rng.randint(1, 10_000)] = "1"  # an unknown, maybe huge, name
+        values, ignored = decode(schema, params)
+        for field in schema:
+            value = values[field.key]
+            if field.kind == "choice":
+                assert value in field.choices
+            elif field.kind == "bool":
+                assert isinstance(value, bool)
+            else:
+                assert isinstance(value, int if field.kind == "int" else float) and not isinstance(value, bool)
+                assert math.isfinite(value) and field.low <= value <= field.high
+            if field.name in params and field.name not in ignored:
+                assert field.encode(value) == field.encode(field.decode(params[field.name].strip()))
+        assert len(ignored_text(ignored)) < 400 if ignored else True
+
+
+def test_a_ten_kilobyte_value_is_ignored_unread():
+    field = Field("k", "n", "float", 0.5, low=0.0, high=1.0)
+    values, ignored = decode([field], {"n": "0." + "5" * 10_000})
+    assert values == {"k": 0.5} and ignored == ["n"]
+    assert decode([field], {"n": "0." + "5" * (MAX_VALUE_LENGTH - 2)})[1] == []
+
+
+def test_decoding_follows_the_rules():
+    fields = [Field("a", "a", "int", 3, low=1, high=10), Field("b", "b", "bool", False),
+              Field("c", "c", "choice", "x", choices=("x", "y")), Field("d", "d", "float", 0.0, low=-1, high=1)]
+    assert decode(fields, {}) == ({"a": 3, "b": False, "c": "x", "d": 0.0}, [])
+    assert decode(fields, {"a": "10", "b": "1", "c": "y", "d": "-1"}) == ({"a": 10, "b": True, "c": "y", "d": -1.0}, [])
+    assert decode(fields, {"a": ["2", "7"]})[0]["a"] == 7  # a repeated parameter: the last one counts
+    values, ignored = decode(fields, {"a": "11", "b": "yes", "c": "X", "d": "0.1.", "e": "1"})
+    assert values == {"a": 3, "b": False, "c": "x", "d": 0.0} and ignored == ["a", "b", "c", "d", "e"]
+    assert "a, b, c, d, e" in ignored_text(ignored)
+
+
+def test_a_schema_refuses_a_default_outside_its_range_or_two_fields_with_one_name():
+    with pytest.raises(ValueError):
+        Field("k", "n", "int", 0, low=1, high=3)
+    with pytest.raises(ValueError):
+        Field("k", "n", "choice", "z", choices=("x",))
+    with pytest.raises(ValueError):
+        check_schema([Field("a", "n", "bool", False), Field("b", "n", "bool", True)])
+
+
+# --- The page opened from a link ---
+
+PAGE = str(ROOT / "pages/overfitting.py")
+LINK = {"data": "two moons", "noise": "0.35", "points": "120", "val": "0.4", "layers": "2", "units": "12",
+        "act": "tanh", "epochs": "40", "opt": "sgd", "lr": "0.05", "batch": "16", "seed": "7", "l1": "0.0",
+        "l2": "0.001", "stop": "1", "patience": "5"}
+
+
+def opened(params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_the_overfitting_page_opens_every_control_from_a_link():
+    at = opened(LINK)
+    assert not at.exception, [e.value for e in at.exception]
+    assert {f.key: at.session_state[f.key] for f in OVERFITTING} == decode(OVERFITTING, LINK)[0]
+    assert at.selectbox(key="overfitting_dataset").value == "two moons"
+    assert at.number_input(key="overfitting_seed").value == 7
+    assert not at.warning
+
+
+def test_the_widgets_range_is_the_links_range():
+    at = opened({})
+    for field in OVERFITTING:
+        widget = next(w for w in [*at.number_input, *at.slider, *at.selectbox, *at.checkbox] if w.key == field.key)
+        if field.kind in ("int", "float"):
+            assert (widget.min, widget.max) == (field.low, field.high), field.key
+        elif field.kind == "choice":  # the optimizer box shows each choice by its label
+            shown = {"overfitting_optimizer": OPTIMIZERS}.get(field.key, {c: c for c in field.choices})
+            assert tuple(widget.options) == tuple(shown[c] for c in field.choices), field.key
+
+
+def test_the_address_follows_the_widgets_and_a_run_from_a_link_equals_one_set_by_hand():
+    by_hand = AppTest.from_file(PAGE, default_timeout=300).run()
+    by_hand.selectbox(key="overfitting_dataset").set_value("two moons")
+    by_hand.number_input(key="overfitting_epochs").set_value(40)
+    by_hand.number_input(key="overfitting_seed").set_value(7).run()
+    link = {name: values[-1] if isinstance(values, list) else values for name, values in by_hand.query_params.items()}
+    assert link["data"] == "two moons" and link["seed"] == "7" and set(link) == {f.name for f in OVERFITTING}
+    from_link = opened(link)
+    for at in (by_hand, from_link):
+        at.button(key="overfitting_train").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    runs = [at.session_state["overfitting_runs"][-1] for at in (by_hand, from_link)]
+    assert runs[0].settings == runs[1].settings
+    assert runs[0].history.equals(runs[1].history)  # the same link gives the same curves
+
+
+def test_a_hostile_link_opens_the_page_with_defaults_and_one_line_about_it():
+    at = opened({"noise": "<script>alert(1)</script>", "epochs": "1e999", "seed": "-4", "layers": "9" * 400,
+                 "x" * 10_000: "1", "lr": "nan", "data": "[spiral](http://evil.example)"})
+    assert not at.exception, [e.value for e in at.exception]
+    defaults = {f.key: f.default for f in OVERFITTING}
+    assert {f.key: at.session_state[f.key] for f in OVERFITTING} == defaults
+    [warning] = at.warning
+    assert "cannot use" in warning.value and "script" not in warning.value and "<" not in warning.value
