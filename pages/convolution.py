@@ -84,9 +84,10 @@ def show_convolution():
         column.number_input(f"Output {'row' if axis == 'row' else 'column'} (0–{n - 1})", 0, n - 1, key=f"{K}{axis}")
     step = cv.output_arithmetic(image, kernel, state[K + "row"], state[K + "col"], **settings)
     left, right = st.columns(2)
-    left.altair_chart(parts.grid_chart(image, title="Input (red: the receptive field)", highlight=step.field))
-    right.altair_chart(parts.grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]}",
-                                        highlight=[(step.row, step.col)], scheme="redblue", reverse=False))
+    left.altair_chart(parts.grid_chart(image, title="Input (red: the receptive field)", highlight=step.field),
+                      width="content")
+    right.altair_chart(parts.grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]} (blue +, red −)",
+                                        highlight=[(step.row, step.col)], diverging=True), width="content")
     st.code("\n".join(step.lines()), language=None, wrap_lines=True)
     gap = np.abs(out - keras_conv(image, kernel, **settings)).max() if not (
         settings["stride"] > 1 and settings["dilation"] > 1) else None
@@ -127,7 +128,7 @@ def show_pooling(feature_map) -> None:
         return
     gap = np.abs(pooled - keras_pool(feature_map, size=size, stride=stride, kind=kind)).max()
     st.altair_chart(parts.grid_chart(pooled, title=f"{kind.title()} pooled {pooled.shape[0]}×{pooled.shape[1]}",
-                                     scheme="redblue", reverse=False, size=200))
+                                     diverging=True, size=200), width="content")
     st.caption(f"`keras.layers.{'MaxPooling2D' if kind == 'max' else 'AveragePooling2D'}({size}, strides={stride})` "
                f"gives the same numbers: largest difference {gap:.1e}.")
     st.markdown(f"**Shift the map {shift} pixel(s) to the right.** Before pooling, {report.changed_before:.0%} of the "
@@ -191,10 +192,9 @@ def show_drawing() -> None:
         return
     probabilities, maps = trainer.predict(digit / digits.TOP, feature_maps=True)
     with right:
-        st.altair_chart(parts.grid_chart(digit, title="What the network sees: 8×8, ink 0–16", size=160,
-                                         reverse=False))
-        st.markdown(f"**The network says {int(probabilities[0].argmax())}** "
-                    f"({probabilities[0].max():.0%}).")
+        st.altair_chart(parts.grid_chart(digit, title="What the network sees: 8×8, ink 0–16", size=160),
+                        width="content")
+        st.markdown(f"**The network says {int(probabilities[0].argmax())}** ({probabilities[0].max():.0%}).")
         st.bar_chart({"probability": probabilities[0]}, height=180)
     st.caption("The first layer's feature maps of your drawing (one per filter)")
     st.image(parts.small_images(np.moveaxis(maps[0][0], -1, 0), 8), width=64)

@@ -11,9 +11,9 @@ from models.vision.images import ImageInputError, load_image
 from pages.shared.charts import curve_chart, long_curves
 
 
-def grid_chart(grid, *, title: str, highlight=(), size: int = 260, scheme: str = "greys",
-               reverse: bool = True) -> alt.Chart:
-    """A 2-D array as a heat map (row 0 on top) with the `highlight` cells outlined in red; hover shows each value."""
+def grid_chart(grid, *, title: str, highlight=(), size: int = 240, diverging: bool = False) -> alt.Chart:
+    """A 2-D array as a heat map (row 0 on top; black-white, or `diverging` red-white-blue with 0 white) with the
+    `highlight` cells outlined in red; hover shows each value."""
     grid = np.asarray(grid, float)
     rows, cols = np.indices(grid.shape)
     data = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": grid.ravel()})
@@ -22,10 +22,12 @@ def grid_chart(grid, *, title: str, highlight=(), size: int = 260, scheme: str =
     axis = alt.Axis(labels=max(grid.shape) <= 12, ticks=False, title=None)
     base = alt.Chart(data).encode(x=alt.X("col:O", axis=axis), y=alt.Y("row:O", axis=axis))
     cells = base.mark_rect().encode(
-        color=alt.Color("value:Q", scale=alt.Scale(scheme=scheme, reverse=reverse), legend=None),
+        color=alt.Color("value:Q", legend=None, scale=alt.Scale(scheme="redblue", domainMid=0) if diverging
+                        else alt.Scale(scheme="greys", reverse=True)),
         tooltip=["row:O", "col:O", alt.Tooltip("value:Q", format=".3f")])
     marks = base.transform_filter("datum.marked").mark_rect(fill=None, stroke="#d62728", strokeWidth=2)
-    return alt.layer(cells, marks).properties(title=title, width=size, height=size * grid.shape[0] / grid.shape[1])
+    step = alt.Step(max(size // max(grid.shape), 4))  # square cells
+    return alt.layer(cells, marks).properties(title=title, width=step, height=step)
 
 
 def small_images(maps, scale: int = 8) -> list[np.ndarray]:
@@ -69,7 +71,7 @@ def show_curves(result, epochs: int) -> None:
 def show_filters(model) -> None:
     filters = first_filters(model)
     st.caption(f"The {len(filters)} filters of the first layer (white: large weight, black: small)")
-    st.image(small_images(filters, 12), width=48)
+    st.image(small_images(filters, 12), width=48, caption=[f"{i + 1}" for i in range(len(filters))])
 
 
 def show_results(trainer: cnn.CNNTrainer, result, split: digits.DigitSplit) -> None:
