@@ -37,7 +37,7 @@ class MemorySettings:
     n_val: int = 256
     epochs: int = 40
     batch_size: int = 128  # few, large batches: a step costs about the same at any batch size this small
-    learning_rate: float = 0.02
+    learning_rate: float = 0.01
     seed: int = 0
     cells: tuple = ("simple_rnn", "lstm")
 
