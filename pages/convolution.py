@@ -29,8 +29,7 @@ def pick_input() -> np.ndarray | None:
         index = st.number_input("Digit number (0–1796 of scikit-learn's digits)", 0, 1796, 0, key=K + "digit")
         st.caption("An 8×8 digit with each pixel repeated 3×3 times: a 24×24 picture, 0 = black, 1 = white.")
         return digits.upscaled_digit(int(index), 3)
-    image, _ = pick_image(K + "picture", default_sample="digit_six")
-    if image is None:
+    if (image := pick_image(K + "picture", default_sample="digit_six")[0]) is None:
         return None
     st.caption("Reduced to 28×28 grayscale, 0 = black, 1 = white.")
     return digits.to_grayscale(image, 28)
@@ -89,8 +88,8 @@ def show_convolution():
     right.altair_chart(parts.grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]} (blue +, red −)",
                                         highlight=[(step.row, step.col)], diverging=True), width="content")
     st.code("\n".join(step.lines()), language=None, wrap_lines=True)
-    gap = np.abs(out - keras_conv(image, kernel, **settings)).max() if not (
-        settings["stride"] > 1 and settings["dilation"] > 1) else None
+    both = settings["stride"] > 1 and settings["dilation"] > 1
+    gap = None if both else np.abs(out - keras_conv(image, kernel, **settings)).max()
     st.caption("`keras.layers.Conv2D(1, kernel_size, ...)` holding this kernel and bias gives the same map: "
                f"largest difference {gap:.1e}." if gap is not None else
                "Keras refuses a stride above 1 together with a dilation above 1; this map is the hand route only.")
@@ -103,9 +102,8 @@ def guess_kernel() -> None:
         if st.button("Lock in", key=K + "kernel_lock", disabled=guess is None):
             kernel_gate.reveal(1, grade_choice(guess, "vertical edges (Sobel)"))
         if kernel_gate.revealed(1):
-            show_verdict(kernel_gate.feedback(), "Its columns are −1, 0, +1: it subtracts the left neighbours from "
-                                                 "the right ones, so it is large where brightness changes from left "
-                                                 "to right, at a vertical edge. Try it on the digit.")
+            show_verdict(kernel_gate.feedback(), "Its columns are −1, 0, +1: right neighbours minus left ones, large "
+                         "where brightness changes from left to right, at a vertical edge. Try it on the digit.")
 
 
 def show_pooling(feature_map) -> None:
@@ -154,8 +152,7 @@ def show_cnn() -> None:
     except ValueError as problem:
         st.error(str(problem), icon=":material/error:")
         return
-    table = cnn.layer_table(model)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table := cnn.layer_table(model), hide_index=True)
     st.caption(f"Conv2D: (k·k·C_in + 1)·C_out parameters. In all {table['parameters'].sum():,}, as Keras' "
                f"count_params() says: {model.count_params():,}.")
     signature = (tuple(sorted(settings.items())), run)
@@ -180,12 +177,10 @@ def show_cnn() -> None:
 
 def show_drawing() -> None:
     st.header("4 · Draw a digit")
-    trained = state.get(K + "run")
-    if trained is None:
+    if (trained := state.get(K + "run")) is None:
         st.info("Train the CNN in section 3 first; then draw a digit here and see what it says.")
         return
-    trainer = trained[1]
-    left, right = st.columns([1, 2])
+    trainer, (left, right) = trained[1], st.columns([1, 2])
     with left:
         digit = parts.read_drawing(K + "draw")
     if digit is None:

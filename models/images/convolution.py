@@ -160,7 +160,7 @@ class OutputArithmetic:
 
     def lines(self, digits: int = 3) -> list[str]:
         fmt = lambda v: format_number(v, digits, significant=True)  # noqa: E731
-        products = [f"{fmt(p)}×{fmt(w)}" for _, _, p, w in self.cells]
+        products = [f"{fmt(p)}×{fmt(w) if w >= 0 else '(' + fmt(w) + ')'}" for _, _, p, w in self.cells]
         rows = ["  " + " + ".join(products[i:i + 3]) for i in range(0, len(products), 3)]
         return ([f"output[{self.row}, {self.col}] ="] + rows +
                 [f"= {fmt(self.total)}  (sum of the {len(self.cells)} products)",
