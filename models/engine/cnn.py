@@ -178,18 +178,21 @@ def forward(plan, weights, h, key=None, *, feature_maps=False):
     return (h, maps) if feature_maps else h
 
 
-_PROGRAMS: dict = {}
+_PROGRAMS: dict = {}  # most recently used last
 _PROGRAMS_LOCK = threading.Lock()
+MAX_PROGRAMS = 12  # compiled architectures kept per process; older ones are compiled again when needed
 
 
 def _program(plan, n_train: int, batch_size: int, shuffle: bool):
     """The compiled chunk of epochs for this architecture and data size, shared by every session."""
     key = (plan, n_train, batch_size, shuffle)
     with _PROGRAMS_LOCK:
-        if key not in _PROGRAMS:
-            _PROGRAMS[key] = tf.function(_chunk_function(plan, n_train, batch_size, shuffle), jit_compile=True,
-                                         reduce_retracing=False)
-        return _PROGRAMS[key]
+        program = _PROGRAMS.pop(key, None) or tf.function(_chunk_function(plan, n_train, batch_size, shuffle),
+                                                          jit_compile=True)
+        _PROGRAMS[key] = program
+        while len(_PROGRAMS) > MAX_PROGRAMS:
+            _PROGRAMS.pop(next(iter(_PROGRAMS)))
+        return program
 
 
 def _chunk_function(plan, n, size, shuffle):
