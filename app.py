@@ -10,6 +10,7 @@ import threading
 import streamlit as st
 
 from models.core.lessons import START_PAGES, sections
+from pages.shared.present import present_switch
 
 st.set_page_config(page_title="Deep-learning classroom", page_icon=":material/school:", layout="wide")
 
@@ -19,7 +20,9 @@ for section, lessons in sections().items():
     navigation[section] = [st.Page(lesson["page"], title=lesson["title"], icon=lesson["icon"])
                            for lesson in lessons]
 
-st.navigation(navigation).run()
+page = st.navigation(navigation, expanded=True)  # every lesson listed, however many
+present_switch()
+page.run()
 
 
 def _warm_up() -> None:

@@ -9,9 +9,10 @@ from models.engine.settings import OPTIMIZERS
 from models.training import overfitting as ov
 from models.training.datasets import DATASETS
 from pages.shared import class_poll, links
-from pages.shared.feedback import VERDICT_BOX
+from pages.shared.feedback import VERDICT_BOX, plain
 from pages.shared.navigation import ensure_app_navigation
-from pages.training.fit_charts import overlay_chart
+from pages.shared.present import explain, presenting
+from pages.training.fit_charts import data_chart, overlay_chart
 from pages.training.overfitting_link import PAGE, SCHEMA, span
 from pages.training.overfitting_runs import K, show_run, start_session, train_jobs
 
@@ -25,21 +26,32 @@ def main() -> None:
     links.restore(SCHEMA, PAGE)  # a shared link sets every control, seed included
     st.title("Over- and underfitting")
     links.show_ignored(PAGE)
-    st.markdown(
-        "The network learns from the **training** points; the **validation** points show how it does on data it has "
-        "never seen. **Overfitting**: low training error, high validation error. **Underfitting**: both stay high.")
-    settings = show_settings()
-    links.sync(SCHEMA, PAGE)
-    links.link_box(PAGE)
-    guess, compare_guess, train, compare = show_predict_and_buttons()
-    st.header("3 · Results")
-    live.wait_idle()  # an earlier run of this session may still be saving
-    if train or compare:
-        if state.get(K + "guess_send_to_class") and (compare_guess if compare else guess) is not None:
-            class_poll.send(*(("overfitting.compare", compare_guess) if compare else ("overfitting.kind", guess)))
-            class_poll.show_sent_message()
-        train_jobs(settings, compare, compare_guess if compare else guess, live)
-    show_results()
+    intro, preview = st.columns([3, 2], vertical_alignment="center")
+    with intro:
+        explain("The network learns from the **training** points; the **validation** points show how it does on data "
+                "it has never seen. **Overfitting**: low training error, high validation error. **Underfitting**: "
+                "both stay high.")
+    # Presenting, the picture and the curves come first and the controls fold away below them.
+    buttons, results = (st.container(), st.container()) if presenting() else (None, None)
+    with st.expander("Data, model and prediction", expanded=False) if presenting() else st.container():
+        settings = show_settings()
+        links.sync(SCHEMA, PAGE)
+        links.link_box(PAGE)
+        guess, compare_guess = show_predictions()
+    if not presenting():  # the task in the first screen: these settings' points, beside the introduction
+        with preview:
+            show_data(settings, side=150)
+    with buttons if buttons is not None else st.container():
+        train, compare = show_buttons()
+    with results if results is not None else st.container():
+        st.header("3 · Results")
+        live.wait_idle()  # an earlier run of this session may still be saving
+        if train or compare:
+            if state.get(K + "guess_send_to_class") and (compare_guess if compare else guess) is not None:
+                class_poll.send(*(("overfitting.compare", compare_guess) if compare else ("overfitting.kind", guess)))
+                class_poll.show_sent_message()
+            train_jobs(settings, compare, compare_guess if compare else guess, live)
+        show_results(settings)
     show_run_table()
     show_remedies()
 
@@ -83,7 +95,7 @@ def show_settings() -> ov.RunSettings:
     return ov.settings_from_widgets(state, K)
 
 
-def show_predict_and_buttons():
+def show_predictions():
     st.markdown("#### 2 · Predict first, then train")
     left, right = st.columns(2)
     guess = left.radio("Will this run underfit, fit well or overfit?", ov.KINDS, index=None, key=K + "guess",
@@ -92,22 +104,41 @@ def show_predict_and_buttons():
                                 index=None, key=K + "compare_guess", horizontal=True)
     class_poll.send_checkbox("overfitting.kind", K + "guess")  # sends the guess of the button pressed
     state[K + "memory"].save()
+    return guess, compare_guess
+
+
+def show_buttons():
     b = st.columns(3)
     train = b[0].button("Train", type="primary", key=K + "train", width="stretch")
     compare = b[1].button("Compare presets", key=K + "compare", width="stretch",
                           help="Underfit, good fit and overfit on the data above (their own epochs, Adam 0.01, batch "
                                "32, no penalties, no early stopping), one after the other: all see the same points.")
     b[2].button("Stop", key=K + "stop", width="stretch", help="Stops the run; the curve so far is kept.")
-    st.caption(ov.work_text(ov.settings_from_widgets(state, K)))
-    return guess, compare_guess, train, compare
+    if not presenting():
+        st.caption(ov.work_text(ov.settings_from_widgets(state, K)))
+    return train, compare
 
 
-def show_results() -> None:
+def show_data(settings: ov.RunSettings, side: int = 340) -> None:
+    """The points the network will learn from, so the first screen shows the task before any training."""
+    try:
+        points = ov.points_frame(ov.make_data(settings))
+    except ValueError as problem:
+        st.caption(plain(problem))
+        return
+    st.altair_chart(data_chart(points, settings.regression, side=side), width="content")
+    st.caption(f"The {len(points)} points of **{settings.dataset}**: circles train the network, triangles only "
+               "test it.")
+
+
+def show_results(settings: ov.RunSettings) -> None:
     runs = {run.number: run for run in state[K + "runs"]}
     latest = state.get(K + "latest")
     shown = [runs[n] for n in (latest.numbers if latest else ()) if n in runs]
     if not shown:
-        st.info("Make your prediction, then press **Train**: the curves appear here as the network learns.")
+        if presenting():
+            show_data(settings)
+        st.info("Make your prediction, then press **Train**: the curves and the learned boundary appear here.")
         return
     if latest.question == "single":
         show_run(shown[0])

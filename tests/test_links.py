@@ -144,3 +144,20 @@ def test_a_hostile_link_opens_the_page_with_defaults_and_one_line_about_it():
     assert {f.key: at.session_state[f.key] for f in OVERFITTING} == defaults
     [warning] = at.warning
     assert "cannot use" in warning.value and "script" not in warning.value and "<" not in warning.value
+
+
+# --- Present mode ---
+
+def test_present_mode_puts_the_picture_first_and_folds_the_controls():
+    normal = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    normal.switch_page("pages/overfitting.py").run()
+    assert not normal.exception and not normal.expander[0].label.startswith("Data, model")
+    assert any("points of **circles**" in c.value for c in normal.caption)  # the data before any training
+    presenting = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    presenting.toggle(key="present_mode").set_value(True).run()
+    presenting.switch_page("pages/overfitting.py").run()
+    assert not presenting.exception, [e.value for e in presenting.exception]
+    labels = [e.label for e in presenting.expander]
+    assert labels[:2] == ["Explanation", "Data, model and prediction"]
+    # the larger type applies to the whole app while the switch is on
+    assert any("font-size" in h.proto.body for h in presenting.get("html"))

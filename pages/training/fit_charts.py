@@ -28,6 +28,20 @@ def overlay_chart(runs: list, *, with_training: bool) -> alt.Chart | None:
     return curve_chart(data, run="name", height=320)
 
 
+def data_chart(points: pd.DataFrame, regression: bool, side=340):
+    """The points alone, before any training: what the network will learn from."""
+    if regression:
+        return alt.Chart(points).mark_point(filled=True, size=45, color="#555").encode(
+            x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"),
+            shape=alt.Shape("set:N", scale=SHAPES, title=None, legend=alt.Legend(orient="top"))).properties(height=side)
+    labelled = points.assign(class_=points["label"].map({0: "label 0", 1: "label 1"}))
+    return alt.Chart(labelled).mark_point(filled=True, size=50, stroke="black", strokeWidth=0.7).encode(
+        x=alt.X("x1:Q", scale=alt.Scale(zero=False)), y=alt.Y("x2:Q", scale=alt.Scale(zero=False)),
+        shape=alt.Shape("set:N", scale=SHAPES, title=None),
+        fill=alt.Fill("class_:N", scale=alt.Scale(domain=["label 0", "label 1"], range=["#2166ac", "#e66101"]),
+                      title=None)).properties(width=side + 150, height=side + 45)
+
+
 def picture_chart(run, height=420, legends=True, side=None):
     """Classification: P(label 1) over the plane with the points on top (a `side` x `side` square, so circles
     look round). Regression: the fitted curve."""
