@@ -2,6 +2,7 @@
 import math
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,19 +98,23 @@ def train_trial(settings: dict, *, epochs: int, patience: int | None, seed: int,
 
 
 def hyperparameter_search(space: dict, *, strategy: str, budget: int, seed: int, epochs: int = 100,
-                          patience: int | None = 10, progress: Callable[[int, dict], None] | None = None
-                          ) -> pd.DataFrame:
-    """One row per trial: its settings, validation loss and accuracy of the kept weights, epochs run."""
+                          patience: int | None = 10, progress: Callable[[int, dict], None] | None = None,
+                          guard: Callable[[], AbstractContextManager] | None = None) -> pd.DataFrame:
+    """One row per trial: its settings, validation loss and accuracy of the kept weights, epochs run.
+
+    `progress(number, row)` is called after each trial; `guard` (e.g. the heavy-work slot) is held per trial.
+    """
     epochs = check_number(epochs, "The number of epochs", low=1, high=500, integer=True)
     rows = []
     for number, settings in enumerate(candidates(space, strategy=strategy, budget=budget, seed=seed), start=1):
-        clock = time.perf_counter()
-        _, result = train_trial(settings, epochs=epochs, patience=patience, seed=seed)
+        with (guard or nullcontext)():
+            clock = time.perf_counter()
+            _, result = train_trial(settings, epochs=epochs, patience=patience, seed=seed)
         epoch = result.best_epoch if patience is not None and result.best_epoch else len(result.history)
         row = result.history.iloc[epoch - 1]
-        rows.append({"trial": number, "strategy": strategy, **settings, "val_loss": float(row["val_loss"]),
-                     "val_accuracy": float(row["val_accuracy"]), "epochs_run": result.epochs_run,
-                     "seconds": time.perf_counter() - clock})
+        rows.append({"trial": number, "strategy": strategy, **{n: settings[n] for n in space},
+                     "val_loss": float(row["val_loss"]), "val_accuracy": float(row["val_accuracy"]),
+                     "epochs_run": result.epochs_run, "seconds": time.perf_counter() - clock})
         if progress is not None:
             progress(number, rows[-1])
     return pd.DataFrame(rows)
