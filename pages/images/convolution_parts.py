@@ -101,29 +101,27 @@ def show_results(trainer: cnn.CNNTrainer, result, split: digits.DigitSplit) -> N
 
 
 def read_drawing(key: str) -> np.ndarray | None:
-    """The 8 x 8 digit from the canvas (or, where it cannot load, an upload); None with a message shown."""
+    """The 8 x 8 digit from an upload, else from the canvas (where it loads); None with a message shown."""
     try:
         from streamlit_drawable_canvas import st_canvas
     except Exception:  # the component needs a running app; under some hosts it cannot load at all
         st_canvas = None
+    drawn = None
     if st_canvas is not None:
         try:
             drawn = st_canvas(stroke_width=18, stroke_color="#ffffff", background_color="#000000", height=200,
                               width=200, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
         except Exception:
-            drawn = None
-        if drawn is not None and drawn.image_data is not None:
-            try:
-                return digits.drawing_to_digit(drawn.image_data)
-            except ValueError as problem:
-                st.info(f"{problem} (Draw one digit, large, in the black square.)")
-    else:
+            st_canvas = None
+    if st_canvas is None:
         st.info("The drawing pad cannot load here; upload a picture of one digit instead.")
+    # An upload, when there is one, wins over the drawing.
     file = st.file_uploader("Or upload a picture of one digit (dark on light or light on dark)", key=f"{key}_upload")
-    if file is None:
-        return None
     try:
-        return digits.picture_to_digit(load_image(file.getvalue()))
+        if file is not None:
+            return digits.picture_to_digit(load_image(file.getvalue()))
+        if drawn is not None and drawn.image_data is not None:
+            return digits.drawing_to_digit(drawn.image_data)
     except (ImageInputError, ValueError) as problem:
         st.error(str(problem), icon=":material/error:")
-        return None
+    return None
