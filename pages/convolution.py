@@ -131,7 +131,8 @@ def show_pooling(feature_map) -> None:
                f"gives the same numbers: largest difference {gap:.1e}.")
     st.markdown(f"**Shift the map {shift} pixel(s) to the right.** Before pooling, {report.changed_before:.0%} of the "
                 f"values change (mean change {report.change_before:.3f}); after pooling, "
-                f"{report.changed_after:.0%} do (mean change {report.change_after:.3f}).")
+                f"{report.changed_after:.0%} do (mean change {report.change_after:.3f}). A max survives a shift only "
+                "while the largest value stays inside its window, so the tolerance is small and depends on the map.")
 
 
 def show_cnn() -> None:
