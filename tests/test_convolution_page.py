@@ -52,6 +52,10 @@ def test_arithmetic_and_sizes_equal_the_library(page):
     gaps = [float(c.value.split("largest difference ")[1].rstrip(".")) for c in page.caption
             if "largest difference" in c.value]
     assert len(gaps) == 2 and max(gaps) < 1e-6  # Conv2D and the pooling layer agree with the hand route
+    out = cv.convolve2d(image, np.array(cv.KERNELS["identity"]))
+    report = cv.shift_tolerance(out, dx=1, size=2, stride=2, kind="max")
+    assert any(f"Before pooling, {report.changed_before:.0%} of the values change" in m.value
+               and f"after pooling, {report.changed_after:.0%} do" in m.value for m in page.markdown)
 
 
 def test_preset_stride_and_padding_reach_the_arithmetic():
