@@ -2,18 +2,16 @@
 
 import streamlit as st
 
-from models.engine.settings import MAX_EPOCHS
 from models.training import dropout as do
-from models.training.datasets import CLASSIFICATION_DATASETS
-from pages.shared import class_poll
+from pages.shared import class_poll, links
 from pages.shared.navigation import ensure_app_navigation
+from pages.training.dropout_link import PAGE, schema, span
 from pages.training.dropout_runs import show_training, start_session
 from pages.training.fit_charts import mask_chart
 
 ensure_app_navigation()
 
 D = do.DEFAULTS
-WIDTHS = [16, 32, 64, 128, 256, 512]
 MAX_MASK_UNITS = 128
 NUMBER = st.column_config.NumberColumn(format="%.4f")
 DEFAULTS = {"dropout_rate": D["dropout_rate"], "dropout_dataset": D["dataset"], "dropout_points": D["n_samples"],
@@ -23,11 +21,14 @@ DEFAULTS = {"dropout_rate": D["dropout_rate"], "dropout_dataset": D["dataset"], 
             "dropout_guess_training": None, "dropout_guess_validation": None} | {
     f"dropout_layers_{depth}": list(range(1, depth + 1)) for depth in (1, 2, 3)}
 state = st.session_state
+SCHEMA = schema(DEFAULTS)
 
 
 def main() -> None:
     live = start_session(DEFAULTS)
+    links.restore(SCHEMA, PAGE)  # a shared link sets every control, seed included
     st.title("Dropout")
+    links.show_ignored(PAGE)
     st.markdown(
         "**Dropout** switches hidden units off at random while a network trains: in every training step each unit "
         "after a Dropout layer is set to 0 with probability *rate* (a new random choice for every example and every "
@@ -36,6 +37,8 @@ def main() -> None:
         "scaling Keras applies to the units it keeps."
     )
     inputs, settings = show_settings()
+    links.sync(SCHEMA, PAGE)
+    links.link_box(PAGE)
     guesses = show_predictions()
     show_training(settings, guesses, live)
     show_mask(inputs)
@@ -50,21 +53,22 @@ def cached_scaling(rate: float, seed: int):
 def show_settings():
     st.header("1 · Settings")
     left, right = st.columns(2)
-    rate = left.slider("Dropout rate (fraction of units dropped)", 0.0, 0.9, step=0.05, key="dropout_rate")
+    rate = left.slider("Dropout rate (fraction of units dropped)", *span("dropout_rate"), step=0.05, key="dropout_rate")
     layers_slot = right.container()
     with st.expander("Data, network and training"):
         a, b, c = st.columns(3)
-        dataset = a.selectbox("Data", CLASSIFICATION_DATASETS, key="dropout_dataset")
-        n_samples = b.slider("Points (half for validation)", 20, 1000, step=10, key="dropout_points")
-        noise = c.slider("Noise", 0.0, 0.6, step=0.05, key="dropout_noise")
-        width = a.selectbox("Neurons per hidden layer", WIDTHS, key="dropout_width")
-        depth = b.radio("Hidden layers", [1, 2, 3], horizontal=True, key="dropout_depth")
-        epochs = c.number_input("Epochs", 0, MAX_EPOCHS, step=50, key="dropout_epochs")
-        learning_rate = a.select_slider("Learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1],
+        dataset = a.selectbox("Data", span("dropout_dataset"), key="dropout_dataset")
+        n_samples = b.slider("Points (half for validation)", *span("dropout_points"), step=10, key="dropout_points")
+        noise = c.slider("Noise", *span("dropout_noise"), step=0.05, key="dropout_noise")
+        width = a.selectbox("Neurons per hidden layer", span("dropout_width"), key="dropout_width")
+        depth = b.radio("Hidden layers", span("dropout_depth"), horizontal=True, key="dropout_depth")
+        epochs = c.number_input("Epochs", *span("dropout_epochs"), step=50, key="dropout_epochs")
+        learning_rate = a.select_slider("Learning rate (Adam)", span("dropout_learning_rate"),
                                         key="dropout_learning_rate")
-        seed = b.number_input("Seed (data, initial weights, shuffles, masks)", 0, 9999, key="dropout_seed")
+        seed = b.number_input("Seed (data, initial weights, shuffles, masks)", *span("dropout_seed"),
+                              key="dropout_seed")
         st.caption(f"ReLU hidden layers, one sigmoid output, binary cross-entropy, batches of {D['batch_size']}.")
-    chosen = layers_slot.multiselect("Hidden layers followed by dropout", list(range(1, depth + 1)),
+    chosen = layers_slot.multiselect("Hidden layers followed by dropout", span(f"dropout_layers_{depth}"),
                                      format_func=lambda k: f"hidden layer {k}", key=f"dropout_layers_{depth}")
     inputs = {"rate": rate, "n_samples": n_samples, "width": width, "depth": depth, "chosen": chosen, "seed": seed}
     try:

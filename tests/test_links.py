@@ -8,9 +8,11 @@ from streamlit.testing.v1 import AppTest
 from models.core.links import MAX_VALUE_LENGTH, Field, check_schema, decode, encode, ignored_text
 from models.core.paths import ROOT
 from models.engine.settings import OPTIMIZERS
+from pages.dropout import DEFAULTS as DROPOUT_DEFAULTS
+from pages.training.dropout_link import schema as dropout_schema
 from pages.training.overfitting_link import SCHEMA as OVERFITTING
 
-SCHEMAS = {"overfitting": OVERFITTING}
+SCHEMAS = {"overfitting": OVERFITTING, "dropout": dropout_schema(DROPOUT_DEFAULTS)}
 HOSTILE = ["", " ", "abc", "1e999", "-1e999", "nan", "inf", "NaN", "0x10", "1_000", "١٢٣", "1.5.2", "<script>alert(1)"
            "</script>", "**bold**", "[x](http://evil.example)", "${7*7}", "'; DROP TABLE runs; --", "\x00", "☃",
            "9" * 400, "1" * 21, "-0", "00012", "+5", " 7 ", "True", "true", "2", "-1", "1e308", "4.9e-324"]
@@ -21,6 +23,8 @@ def random_value(field: Field, rng: random.Random):
         return rng.random() < 0.5
     if field.kind == "choice":
         return rng.choice(field.choices)
+    if field.kind == "subset":
+        return [c for c in field.choices if rng.random() < 0.5]
     if field.kind == "int":
         return rng.randint(int(field.low), int(field.high))
     return rng.uniform(field.low, field.high)
@@ -48,6 +52,8 @@ def test_hostile_values_fall_back_to_defaults_and_are_named(page):
             value = values[field.key]
             if field.kind == "choice":
                 assert value in field.choices
+            elif field.kind == "subset":
+                assert set(value) <= set(field.choices) and len(set(value)) == len(value)
             elif field.kind == "bool":
                 assert isinstance(value, bool)
             else:
@@ -109,15 +115,27 @@ def test_the_overfitting_page_opens_every_control_from_a_link():
     assert not at.warning
 
 
-def test_the_widgets_range_is_the_links_range():
-    at = opened({})
-    for field in OVERFITTING:
-        widget = next(w for w in [*at.number_input, *at.slider, *at.selectbox, *at.checkbox] if w.key == field.key)
-        if field.kind in ("int", "float"):
-            assert (widget.min, widget.max) == (field.low, field.high), field.key
-        elif field.kind == "choice":  # the optimizer box shows each choice by its label
-            shown = {"overfitting_optimizer": OPTIMIZERS}.get(field.key, {c: c for c in field.choices})
-            assert tuple(widget.options) == tuple(shown[c] for c in field.choices), field.key
+@pytest.mark.parametrize("page", sorted(SCHEMAS))
+def test_the_widgets_range_is_the_links_range(page):
+    at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=300)
+    for depth in (1, 2, 3):  # the dropout page draws one layer picker, for the chosen depth
+        at.session_state["dropout_depth"] = depth
+        at.run()
+        widgets = {w.key: w for kind in ("number_input", "slider", "selectbox", "checkbox", "radio", "select_slider",
+                                         "multiselect") for w in at.get(kind)}
+        for field in SCHEMAS[page]:
+            if field.key not in widgets:
+                assert field.key.startswith("dropout_layers_"), field.key
+                continue
+            widget = widgets[field.key]
+            if field.kind in ("int", "float"):
+                assert (widget.min, widget.max) == (field.low, field.high), field.key
+            elif field.kind in ("choice", "subset"):  # the optimizer box shows each choice by its label
+                shown = {"overfitting_optimizer": OPTIMIZERS}.get(field.key, {c: c for c in field.choices})
+                options = [str(shown[c]) for c in field.choices]
+                if field.key.startswith("dropout_layers_"):
+                    options = [f"hidden layer {c}" for c in field.choices]
+                assert list(widget.options) == options, field.key
 
 
 def test_the_address_follows_the_widgets_and_a_run_from_a_link_equals_one_set_by_hand():
@@ -161,3 +179,21 @@ def test_present_mode_puts_the_picture_first_and_folds_the_controls():
     assert labels[:2] == ["Explanation", "Data, model and prediction"]
     # the larger type applies to the whole app while the switch is on
     assert any("font-size" in h.proto.body for h in presenting.get("html"))
+
+
+def test_the_dropout_page_opens_from_a_link_and_keeps_its_numbers_in_the_address():
+    schema = dropout_schema(DROPOUT_DEFAULTS)
+    link = {"rate": "0.3", "data": "two moons", "points": "200", "noise": "0.25", "width": "128", "layers": "2",
+            "epochs": "60", "lr": "0.003", "seed": "42", "drop2": "2", "drop1": "", "drop3": "1,3"}
+    at = AppTest.from_file(str(ROOT / "pages/dropout.py"), default_timeout=300)
+    for name, value in link.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {f.key: at.session_state[f.key] for f in schema} == decode(schema, link)[0]
+    assert at.session_state["dropout_width"] == 128 and at.session_state["dropout_layers_2"] == [2]
+    assert not at.warning
+    written = {name: values[-1] if isinstance(values, list) else values for name, values in at.query_params.items()}
+    assert decode(schema, written) == (decode(schema, link)[0], [])
+    at.button(key="dropout_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]

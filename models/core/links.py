@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 MAX_VALUE_LENGTH = 200  # characters; longer values are ignored unread
 MAX_REPORTED = 6  # names listed in the "ignored" line, at most
-KINDS = ("int", "float", "choice", "bool")
+KINDS = ("int", "float", "choice", "bool", "subset")  # subset: several of the choices, as in a multiselect
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Field:
             raise ValueError(f"Unknown field kind {self.kind!r}; use one of {', '.join(KINDS)}.")
         if self.kind == "choice" and self.default not in self.choices:
             raise ValueError(f"The default of {self.name!r} is not one of its choices.")
+        if self.kind == "subset" and not set(self.default) <= set(self.choices):
+            raise ValueError(f"The default of {self.name!r} is not a subset of its choices.")
         if self.kind in ("int", "float") and not self.low <= self.default <= self.high:
             raise ValueError(f"The default of {self.name!r} is outside its range.")
 
@@ -37,6 +39,8 @@ class Field:
             return "1" if value else "0"
         if self.kind == "float":
             return repr(float(value))  # the shortest text that reads back as exactly this float
+        if self.kind == "subset":
+            return ",".join(str(choice) for choice in self.choices if choice in value)
         return str(value)
 
     def decode(self, text: str):
@@ -45,10 +49,17 @@ class Field:
             if text not in ("0", "1"):
                 raise ValueError
             return text == "1"
-        if self.kind == "choice":
-            if text not in self.choices:
-                raise ValueError
-            return text
+        if self.kind == "choice":  # choices may be numbers (a selectbox of widths): matched by their text
+            for choice in self.choices:
+                if str(choice) == text:
+                    return choice
+            raise ValueError
+        if self.kind == "subset":
+            texts = [part.strip() for part in text.split(",")] if text else []
+            chosen = [choice for choice in self.choices if str(choice) in texts]
+            if len(chosen) != len(texts):
+                raise ValueError  # an unknown or repeated item
+            return chosen
         if self.kind == "int":
             if not (text.lstrip("-").isdigit() and text.isascii() and len(text) <= 20):
                 raise ValueError
