@@ -105,7 +105,7 @@ def test_per_class_report_and_averages_equal_scikit_learn():
         assert list(report.loc[[str(c) for c in classes], "support"]) == list(s)
         for average in m.AVERAGES:
             expected = skm.precision_recall_fscore_support(y, pred, labels=classes, average=average, zero_division=0)
-            assert list(report.loc[f"{average} average", ["precision", "recall", "f1"]]) == pytest.approx(
+            assert list(report.loc[f"{average} avg", ["precision", "recall", "f1"]]) == pytest.approx(
                 expected[:3]), average
         np.testing.assert_array_equal(m.confusion(y, pred, classes), skm.confusion_matrix(y, pred, labels=classes))
 

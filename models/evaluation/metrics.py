@@ -129,9 +129,9 @@ def per_class_report(y_true, y_pred, classes) -> pd.DataFrame:
     micro = _ratio(int(tp.sum()), total)  # every example is predicted once, so micro P = R = F1 = accuracy
     weights = support / total if total else np.zeros(len(classes))
     averages = [
-        {"class": "macro average", **{m: float(table[m].mean()) for m in ("precision", "recall", "f1")}},
-        {"class": "micro average", "precision": micro, "recall": micro, "f1": micro},
-        {"class": "weighted average", **{m: float(np.dot(table[m], weights)) for m in ("precision", "recall", "f1")}},
+        {"class": "macro avg", **{m: float(table[m].mean()) for m in ("precision", "recall", "f1")}},
+        {"class": "micro avg", "precision": micro, "recall": micro, "f1": micro},
+        {"class": "weighted avg", **{m: float(np.dot(table[m], weights)) for m in ("precision", "recall", "f1")}},
     ]
     return pd.concat([table, pd.DataFrame(averages).assign(support=total)], ignore_index=True)
 

@@ -22,7 +22,8 @@ def show_multiclass(run, key: str) -> None:
     classes = list(range(len(run.classes)))
     y = run.split.y["test"]
     st.markdown(f"A network trained on scikit-learn's handwritten digits, scored on its {len(y)} test pictures. "
-                "Precision, recall and F1 per digit, then three averages: **macro** (every class counts the same), "
+                "Precision, recall and F1 per digit, then three averages (named as in scikit-learn's "
+                "`classification_report`): **macro** (every class counts the same), "
                 "**micro** (every picture counts the same; equal to accuracy here), **weighted** (classes weighted "
                 "by their number of pictures, the *support*).")
     report = m.per_class_report(y, run.predicted, classes)
