@@ -189,12 +189,27 @@ def act_class_poll(page):
     expect(main(page).get_by_role("button", name="Start a class poll")).to_be_visible()
 
 
+def act_convolution(page):
+    main(page).get_by_test_id("stSelectbox").filter(has_text="Kernel preset").click()
+    page.keyboard.type("vertical edges")
+    page.keyboard.press("Enter")
+    settle(page)
+    set_number(page, "Output column (0–21)", 5)
+    # Digit 0 at output (11, 5): 0.25×(−1) + 0.75×1 + 0.3125×(−2) + 0.5×2 + 0.3125×(−1) + 0.5×1 = 1.0625
+    expect(main(page).get_by_test_id("stCode").first).to_contain_text("= 1.06")
+    set_number(page, "Predict first: the validation accuracy (%) after 20 epochs", 95)
+    main(page).get_by_role("button", name="Lock in my guess and train").click()
+    settle(page)
+    expect(main(page)).to_contain_text("Confusion matrix", timeout=120_000)
+    expect(main(page)).to_contain_text("Validation accuracy")
+
+
 ACTIONS = {"": act_home, "class_poll": act_class_poll,
            "activations": act_activations, "softmax": act_softmax, "forward_pass": act_forward_pass,
            "overfitting": act_overfitting, "loss_functions": act_loss_functions, "optimizers": act_optimizers,
            "dropout": act_dropout,
            "classify": act_classify, "transfer_learning": act_transfer_learning, "augmentation": act_augmentation,
-           "recurrent": act_recurrent}
+           "convolution": act_convolution, "recurrent": act_recurrent}
 
 
 def test_every_page_has_a_browser_interaction():
