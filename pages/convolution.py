@@ -18,7 +18,8 @@ ensure_app_navigation()
 K = "convolution_"
 SOURCES = ("Handwritten digit", "Picture")
 state = st.session_state
-kernel_gate, accuracy_gate = RevealGate(K + "kernel"), RevealGate(K + "accuracy")
+kernel_gate = RevealGate(K + "kernel", question="convolution.kernel")
+accuracy_gate = RevealGate(K + "accuracy", question="convolution.accuracy")
 keras_conv = st.cache_data(max_entries=100, show_spinner=False)(keras_convolve2d)
 keras_pool = st.cache_data(max_entries=100, show_spinner=False)(keras_pool2d)
 
@@ -99,8 +100,9 @@ def show_convolution():
 def guess_kernel() -> None:
     with st.expander("Predict first: which kernel finds vertical edges?", expanded=not kernel_gate.revealed(1)):
         guess = st.radio("Your answer", list(cv.KERNELS), index=None, key=K + "kernel_guess", horizontal=True)
+        kernel_gate.offer_to_class()
         if st.button("Lock in", key=K + "kernel_lock", disabled=guess is None):
-            kernel_gate.reveal(1, grade_choice(guess, "vertical edges (Sobel)"))
+            kernel_gate.reveal(1, grade_choice(guess, "vertical edges (Sobel)"), answer=guess)
         if kernel_gate.revealed(1):
             show_verdict(kernel_gate.feedback(), "Its columns are −1, 0, +1: right neighbours minus left ones, large "
                          "where brightness changes from left to right, at a vertical edge. Try it on the digit.")
@@ -160,6 +162,7 @@ def show_cnn() -> None:
     guess = st.number_input(f"Predict first: the validation accuracy (%) after {run.epochs} epochs", 0.0, 100.0,
                             value=None, key=K + "acc_guess")
     split = digits.split_digits(val_fraction=run.val_fraction, seed=0)
+    accuracy_gate.offer_to_class()
     if st.button("Lock in my guess and train", type="primary", key=K + "train", disabled=guess is None):
         trainer = cnn.CNNTrainer(model, n_train=len(split.y_train), n_val=len(split.y_val), batch_size=run.batch_size)
         try:
@@ -169,7 +172,7 @@ def show_cnn() -> None:
             return
         state[K + "run"] = (signature, trainer, result)
         accuracy = float(result.history["val_accuracy"].iloc[-1]) * 100
-        accuracy_gate.reveal(signature, grade_number(guess, accuracy, close_within=3, digits=1))
+        accuracy_gate.reveal(signature, grade_number(guess, accuracy, close_within=3, digits=1), answer=guess)
     trained = state.get(K + "run")
     if trained is not None and accuracy_gate.revealed(trained[0]):
         show_verdict(accuracy_gate.feedback())

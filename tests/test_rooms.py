@@ -203,6 +203,7 @@ def test_the_registry_is_well_formed():
 
 def test_the_registry_choices_are_the_lessons_own_answers():
     from models.classroom import questions
+    from models.images.convolution import KERNELS
     from models.training.dropout import ANSWERS
     from models.training.loss_fit import FIT_LOSSES
     from models.training.optimizers import OPTIMIZERS
@@ -211,3 +212,4 @@ def test_the_registry_choices_are_the_lessons_own_answers():
     assert questions.FIT_LOSSES == tuple(FIT_LOSSES.values())
     assert questions.OPTIMIZERS == tuple(OPTIMIZERS.values())
     assert (questions.KINDS, questions.PRESETS, questions.DROPOUT_ANSWERS) == (KINDS, PRESETS, ANSWERS)
+    assert questions.KERNELS == tuple(KERNELS)

@@ -13,6 +13,8 @@ OPTIMIZERS = ("SGD", "SGD with momentum", "Nesterov momentum", "RMSprop", "Adam"
 KINDS = ("underfitting", "good fit", "overfitting")
 PRESETS = ("underfit", "good fit", "overfit")
 DROPOUT_ANSWERS = ("higher", "lower")
+KERNELS = ("identity", "blur", "sharpen", "vertical edges (Sobel)", "horizontal edges (Sobel)",
+           "Laplacian (all edges)")
 NO_OPTIMIZER = "none of them, within these steps"
 NUMBER_LIMIT = 1e6  # the widest range a number question accepts
 
@@ -60,6 +62,9 @@ QUESTIONS = _declare(
     Question("dropout.validation", "dropout", "With dropout, the validation loss at the last epoch will be…",
              "choice", choices=DROPOUT_ANSWERS),
     Question("classify.probability", "classify", "The top class's probability", "number", low=0.0, high=1.0),
+    Question("convolution.kernel", "convolution", "Which kernel finds vertical edges?", "choice", choices=KERNELS),
+    Question("convolution.accuracy", "convolution", "The CNN's validation accuracy (%) after training", "number",
+             low=0.0, high=100.0),
     Question("transfer_learning.accuracy", "transfer_learning", "The head's validation accuracy (%)", "number",
              low=0.0, high=100.0),
 )
