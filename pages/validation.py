@@ -92,9 +92,8 @@ def show_kfold() -> None:
             show_unexpected(problem, "Cross-validation")
     if state.get(K + "cv") and state[K + "cv"][0] == signature:
         _, table, single = state[K + "cv"]
-        left, right = st.columns(2)
-        left.dataframe(table.style.format({"val_loss": "{:.4f}", "val_accuracy": "{:.3f}"}), hide_index=True)
-        right.altair_chart(charts.fold_scores(table, single["val_accuracy"]), width="stretch")
+        st.dataframe(table.style.format({"val_loss": "{:.4f}", "val_accuracy": "{:.3f}"}), hide_index=True)
+        st.altair_chart(charts.fold_scores(table, single["val_accuracy"]), width="stretch")
         scores = table["val_accuracy"]
         st.markdown(f"**Mean {percent(scores.mean())} ± {percent(scores.std(ddof=1))}** (spread: standard deviation "
                     f"of the {k} folds); the single split above scores **{percent(single['val_accuracy'])}**.")
