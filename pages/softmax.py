@@ -2,6 +2,7 @@
 import altair as alt
 import streamlit as st
 
+from models.core.links import MAX_TEXT_LENGTH, Field, check_schema
 from models.foundations.softmax import (
     EXAMPLE_TEXT,
     MAX_CLASSES,
@@ -15,6 +16,7 @@ from models.foundations.softmax import (
     softmax_steps,
     top_classes,
 )
+from pages.shared import links
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 
@@ -36,6 +38,13 @@ st.markdown(
 )
 
 # ---- Inputs ---------------------------------------------------------------------------------------
+LINK = check_schema([Field("softmax_text", "logits", "text", EXAMPLE_TEXT, max_length=MAX_TEXT_LENGTH),
+                     Field("softmax_temperature", "t", "float", 1.0, low=0.1, high=10.0)])
+st.session_state.setdefault("softmax_text", EXAMPLE_TEXT)
+st.session_state.setdefault("softmax_temperature", 1.0)
+if links.restore(LINK, "softmax"):
+    st.session_state["softmax_input_mode"] = "Text"  # a link carries its logits as text
+links.show_ignored("softmax")
 st.header("1 · Your logits")
 mode = st.segmented_control("Enter the logits as", ["Text", "Table"], default="Text", required=True,
                             key="softmax_input_mode")
@@ -46,12 +55,14 @@ if mode == "Table":
     st.caption("Click a cell to edit it; add a row at the bottom. A row left completely empty is ignored. "
                "`2e3` means 2000, and a decimal comma works too: `1,5` is 1.5.")
 else:
-    text = st.text_input("Logits", value=EXAMPLE_TEXT, key="softmax_text")
+    text = st.text_input("Logits", max_chars=MAX_TEXT_LENGTH, key="softmax_text")
     st.caption(f"Write `name: number` separated by commas, e.g. `cat: 1.3, dog: 5.1`, or only numbers, "
                f"e.g. `1.3, 5.1, 2.2` (they are named class 1, class 2, …). Use a dot for decimals; `2e3` "
                f"means 2000. Semicolons or new lines also separate entries. Up to {MAX_CLASSES} classes.")
-temperature = st.slider("Temperature T", min_value=0.1, max_value=10.0, value=1.0, step=0.1,
-                        key="softmax_temperature")
+temperature = st.slider("Temperature T", min_value=0.1, max_value=10.0, step=0.1, key="softmax_temperature")
+if mode == "Text":  # a table's rows stay in this browser; a link carries typed logits
+    links.sync(LINK, "softmax")
+    links.link_box("softmax")
 
 try:
     logits = logits_from_table(table) if mode == "Table" else parse_logits(text)

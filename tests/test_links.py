@@ -197,3 +197,33 @@ def test_the_dropout_page_opens_from_a_link_and_keeps_its_numbers_in_the_address
     assert decode(schema, written) == (decode(schema, link)[0], [])
     at.button(key="dropout_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def softmax_from_link(params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/softmax.py"), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_the_softmax_page_opens_its_logits_and_temperature_from_a_link():
+    from models.foundations.softmax import parse_logits, softmax_steps
+
+    at = softmax_from_link({"logits": "yes: 2, no: 0", "t": "2.0"})
+    assert not at.exception and not at.warning
+    assert at.text_input(key="softmax_text").value == "yes: 2, no: 0"
+    assert at.slider(key="softmax_temperature").value == 2
+    at.button(key="softmax_reveal").click().run()
+    expected = softmax_steps(parse_logits("yes: 2, no: 0"), 2.0)
+    shown = next(df.value for df in at.dataframe if "probability" in df.value.columns)
+    assert list(shown["probability"].round(12)) == list(expected["probability"].round(12))
+
+
+@pytest.mark.parametrize("logits", ["<script>alert(1)</script>", "**a**: 1e999", "[x](http://evil.example): 1",
+                                    "1, " * 2000])
+def test_hostile_softmax_links_give_a_message_not_a_traceback(logits):
+    at = softmax_from_link({"logits": logits, "t": "1e999"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("cannot use" in w.value for w in at.warning)  # at least the temperature, 1e999
+    assert at.slider(key="softmax_temperature").value == 1.0
+    assert len(at.text_input(key="softmax_text").value) <= 4000

@@ -8,9 +8,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-MAX_VALUE_LENGTH = 200  # characters; longer values are ignored unread
+MAX_VALUE_LENGTH = 200  # characters; longer values are ignored unread (a text field may allow more)
+MAX_TEXT_LENGTH = 4000
 MAX_REPORTED = 6  # names listed in the "ignored" line, at most
-KINDS = ("int", "float", "choice", "bool", "subset")  # subset: several of the choices, as in a multiselect
+KINDS = ("int", "float", "choice", "bool", "subset", "text")  # subset: several choices, as in a multiselect
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Field:
     low: float = -math.inf
     high: float = math.inf
     choices: tuple = ()
+    max_length: int = MAX_VALUE_LENGTH  # of its text in the address
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -33,6 +35,8 @@ class Field:
             raise ValueError(f"The default of {self.name!r} is not a subset of its choices.")
         if self.kind in ("int", "float") and not self.low <= self.default <= self.high:
             raise ValueError(f"The default of {self.name!r} is outside its range.")
+        if not 0 < self.max_length <= MAX_TEXT_LENGTH:
+            raise ValueError(f"The longest text of {self.name!r} must be 1 to {MAX_TEXT_LENGTH} characters.")
 
     def encode(self, value) -> str:
         if self.kind == "bool":
@@ -45,6 +49,10 @@ class Field:
 
     def decode(self, text: str):
         """The value this text stands for; ValueError when it is not one this field accepts."""
+        if self.kind == "text":  # the page checks its content, as it checks what a student types
+            if "\x00" in text:
+                raise ValueError
+            return text
         if self.kind == "bool":
             if text not in ("0", "1"):
                 raise ValueError
@@ -105,9 +113,9 @@ def decode(fields: Iterable[Field], params: Mapping) -> tuple[dict, list[str]]:
             continue
         text = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
         try:
-            if not isinstance(text, str) or len(text) > MAX_VALUE_LENGTH:
+            if not isinstance(text, str) or len(text) > field.max_length:
                 raise ValueError
-            values[field.key] = field.decode(text.strip())
+            values[field.key] = field.decode(text if field.kind == "text" else text.strip())
         except (ValueError, OverflowError):
             ignored.append(name)
     return values, ignored

@@ -17,16 +17,19 @@ def _synced_key(page: str) -> str:
     return f"link_{page}_synced"
 
 
-def restore(fields: tuple[Field, ...], page: str) -> None:
-    """A newly opened (or edited) address sets this page's widgets: its values, and defaults for the rest."""
+def restore(fields: tuple[Field, ...], page: str) -> bool:
+    """A newly opened (or edited) address sets this page's widgets: its values, and defaults for the rest.
+
+    True when it did (the page may then set what the link implies, e.g. the input mode its values need)."""
     params = st.query_params.to_dict()
     signature = tuple(sorted(params.items()))
     if not params or state.get(_synced_key(page)) == signature:
-        return  # no link, or the address this page wrote itself
+        return False  # no link, or the address this page wrote itself
     values, ignored = decode(fields, params)
     state.update(values)
     state[_synced_key(page)] = signature
     state[f"link_{page}_ignored"] = ignored_text(ignored) if ignored else None
+    return True
 
 
 def sync(fields: tuple[Field, ...], page: str) -> None:
