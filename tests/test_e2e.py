@@ -204,12 +204,37 @@ def act_convolution(page):
     expect(main(page)).to_contain_text("Validation accuracy")
 
 
+def act_validation(page):
+    main(page).get_by_test_id("stRadio").filter(has_text="does the F1 score go").get_by_text(
+        "up, then down", exact=True).click()
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and reveal").click()
+    settle(page)
+    # The default tumour classifier (seed 0) at threshold 0.5: 40 of the 42 malignant test tumours found.
+    expect(main(page)).to_contain_text("You picked 'up, then down', and that is right", timeout=60_000)
+    expect(main(page)).to_contain_text("40 (TP)")
+    expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible()
+
+
+def act_hyperparameter_search(page):
+    set_number(page, "Trials per strategy (budget)", 4)  # a short search keeps the browser suite quick
+    main(page).get_by_test_id("stRadio").get_by_text("random", exact=True).click()
+    settle(page)
+    main(page).get_by_role("button", name="Lock in my guess and search").click()
+    settle(page)
+    expect(main(page)).to_contain_text("Different values tried", timeout=180_000)
+    main(page).get_by_role("button", name="Reveal the test score").click()
+    settle(page)
+    expect(main(page)).to_contain_text("Optimism of the choice", timeout=60_000)
+
+
 ACTIONS = {"": act_home, "class_poll": act_class_poll,
            "activations": act_activations, "softmax": act_softmax, "forward_pass": act_forward_pass,
            "overfitting": act_overfitting, "loss_functions": act_loss_functions, "optimizers": act_optimizers,
            "dropout": act_dropout,
            "classify": act_classify, "transfer_learning": act_transfer_learning, "augmentation": act_augmentation,
-           "convolution": act_convolution, "recurrent": act_recurrent}
+           "convolution": act_convolution, "recurrent": act_recurrent,
+           "validation": act_validation, "hyperparameter_search": act_hyperparameter_search}
 
 
 def test_every_page_has_a_browser_interaction():
