@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from models.classroom.questions import QUESTIONS
 from models.core.guess import grade_choice
 from models.engine.heavy_work import heavy_work
 from models.evaluation import search
@@ -13,9 +14,9 @@ from pages.shared.navigation import ensure_app_navigation
 ensure_app_navigation()
 
 K = "search_"
-CHOICES = ("grid", "random", "a tie")
+CHOICES = QUESTIONS["hyperparameter_search.winner"].choices
 state = st.session_state
-gate = RevealGate(K + "winner")
+gate = RevealGate(K + "winner", question="hyperparameter_search.winner")
 
 
 def show_settings():
@@ -65,7 +66,7 @@ def run_searches(names, budget, seed, epochs, patience, guess) -> None:
     signature = (tuple(names), budget, seed, epochs, patience)
     state[K + "result"] = (signature, space, pd.concat(results, ignore_index=True))
     state.pop(K + "test", None)
-    gate.reveal(signature, guess)
+    gate.reveal(signature, guess, answer=guess)
 
 
 def winner(results: pd.DataFrame) -> str:
@@ -130,6 +131,7 @@ st.markdown("Learning rate, network size, penalties, dropout: which settings wor
 names, budget, seed, epochs, patience = show_settings()
 guess = st.radio("Predict first: with the same budget, will grid or random search find the better validation "
                  "accuracy?", CHOICES, index=None, key=K + "guess", horizontal=True)
+gate.offer_to_class()
 if st.button("Lock in my guess and search", type="primary", key=K + "run", disabled=guess is None):
     run_searches(names, budget, seed, epochs, patience, guess)
 show_results()

@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from models.classroom.questions import QUESTIONS
 from models.core.guess import grade_choice
 from models.engine.heavy_work import heavy_work
 from models.evaluation import metrics as m
@@ -17,10 +18,10 @@ from pages.shared.navigation import ensure_app_navigation
 ensure_app_navigation()
 
 K = "validation_"
-TRENDS = ("up", "down", "up, then down")
+TRENDS = QUESTIONS["validation.f1_trend"].choices
 state = st.session_state
 state.setdefault(K + "trainers", {})  # compiled training programs hold variables: one set per session
-gate = RevealGate(K + "f1")
+gate = RevealGate(K + "f1", question="validation.f1_trend")
 
 
 @st.cache_data(max_entries=4, show_spinner="Training the classifier…")
@@ -108,8 +109,9 @@ def show_threshold() -> None:
     signature = (BINARY.dataset, BINARY.seed)
     guess = st.radio("Predict first: as the threshold rises from 0.1 to 0.9, does the F1 score go…", TRENDS,
                      index=None, key=K + "f1_guess", horizontal=True)
+    gate.offer_to_class()
     if st.button("Lock in my guess and reveal", key=K + "f1_lock", disabled=guess is None):
-        gate.reveal(signature, guess)
+        gate.reveal(signature, guess, answer=guess)
     if not gate.revealed(signature):
         st.info("Lock in a guess to open the threshold slider and the curves.")
         return

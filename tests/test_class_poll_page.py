@@ -132,9 +132,9 @@ def test_every_declared_question_is_asked_by_its_page_and_every_page_question_is
     stems = {path.stem for path in (ROOT / "pages").glob("*.py")}
     for path in sorted((ROOT / "pages").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for question_id in re.findall(r'(?:question=|send_checkbox\(|send\()"([a-z_]+\.[a-z_]+)"', text):
+        for question_id in re.findall(r'(?:question=|send_checkbox\(|send\()"([a-z_]+\.[a-z0-9_]+)"', text):
             used.setdefault(question_id, set()).add(path.stem)
-        for question_id in re.findall(r'"([a-z_]+\.[a-z_]+)"(?=[,)])', text):  # ids in a tuple the page sends
+        for question_id in re.findall(r'"([a-z_]+\.[a-z0-9_]+)"(?=[,)])', text):  # ids in a tuple the page sends
             if question_id.split(".")[0] in stems:
                 used.setdefault(question_id, set()).add(path.stem)
     assert set(used) <= set(QUESTIONS), set(used) - set(QUESTIONS)

@@ -65,6 +65,11 @@ QUESTIONS = _declare(
     Question("convolution.kernel", "convolution", "Which kernel finds vertical edges?", "choice", choices=KERNELS),
     Question("convolution.accuracy", "convolution", "The CNN's validation accuracy (%) after training", "number",
              low=0.0, high=100.0),
+    Question("validation.f1_trend", "validation", "As the threshold rises from 0.1 to 0.9, does the F1 score go…",
+             "choice", choices=("up", "down", "up, then down")),
+    Question("hyperparameter_search.winner", "hyperparameter_search",
+             "With the same budget, will grid or random search find the better validation accuracy?", "choice",
+             choices=("grid", "random", "a tie")),
     Question("transfer_learning.accuracy", "transfer_learning", "The head's validation accuracy (%)", "number",
              low=0.0, high=100.0),
 )
