@@ -6,6 +6,7 @@ from PIL import Image
 from sklearn.metrics import confusion_matrix
 
 from models.engine import cnn
+from models.engine.runs import train_in_chunks
 from models.images import digits
 
 
@@ -22,7 +23,7 @@ def trained(split):
                              batch_size=run.batch_size)
     trainer.start(split.x_train, split.y_train, split.x_val, split.y_val, epochs=run.epochs,
                   learning_rate=run.learning_rate, seed=run.seed)
-    return trainer, list(cnn.train_in_chunks(trainer))[-1]
+    return trainer, list(train_in_chunks(trainer, seconds_per_chunk=0.3))[-1]
 
 
 @pytest.mark.parametrize("settings", [{}, {"filters": (4, 6, 8), "kernel_size": 5, "pooling": "average"},

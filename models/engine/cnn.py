@@ -6,12 +6,8 @@ operations: each 'same' convolution is nine shifted slices and one matrix produc
 reshape and a max or mean, Adam is written out as Keras does it. The weights go in and come out as
 arguments, so the compiled program holds no state and one compile serves every session.
 """
-import contextlib
 import math
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import keras
@@ -335,23 +331,3 @@ class CNNTrainer:
         if feature_maps:
             return out[0].numpy(), [m.numpy() for m in out[1]]
         return out.numpy()
-
-
-def train_in_chunks(trainer: CNNTrainer, *, seconds_per_chunk: float = 0.3,
-                    guard: Callable[[], AbstractContextManager] | None = None) -> Iterator[TrainingResult]:
-    """Run a started trainer to the end: first one epoch (to measure), then chunks of about `seconds_per_chunk`.
-
-    `guard`, if given, is entered around each chunk (e.g. the process-wide heavy-work slot).
-    """
-    guard = guard or contextlib.nullcontext
-    if not trainer.compiled:
-        with guard():
-            trainer.warm_up()
-    chunk = 1
-    while not trainer.done:
-        before, clock = trainer.epoch, time.perf_counter()
-        with guard():
-            result = trainer.run(chunk)
-        per_epoch = (time.perf_counter() - clock) / max(trainer.epoch - before, 1)
-        chunk = int(min(max(seconds_per_chunk / max(per_epoch, 1e-6), 1), CHUNK_CAPACITY))
-        yield result

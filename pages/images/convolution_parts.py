@@ -6,6 +6,7 @@ import streamlit as st
 
 from models.engine import cnn
 from models.engine.heavy_work import heavy_work
+from models.engine.runs import train_in_chunks
 from models.images import digits
 from models.vision.images import ImageInputError, load_image
 from pages.shared.charts import curve_chart, long_curves
@@ -52,7 +53,7 @@ def train_live(trainer: cnn.CNNTrainer, split: digits.DigitSplit, run: digits.Di
     slot, result = st.empty(), None
     if not trainer.compiled:
         slot.info("Compiling the training program (several seconds, once per server and network shape)…")
-    for result in cnn.train_in_chunks(trainer, guard=heavy_work):
+    for result in train_in_chunks(trainer, seconds_per_chunk=0.3, guard=heavy_work):
         with slot.container():
             st.progress(result.epochs_run / run.epochs, text=f"epoch {result.epochs_run} of {run.epochs}")
             show_curves(result, run.epochs)
