@@ -8,6 +8,7 @@ from models.foundations import activations as act
 from pages.shared import class_poll
 from pages.shared.feedback import plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -56,7 +57,7 @@ def curve_chart(data, field: str, title: str) -> alt.LayerChart:
 
 
 st.title("Activation functions")
-st.markdown(
+explain(
     "A neuron computes a weighted sum *z = w·x + b* and passes it through an **activation function** *f*. "
     "Without a non-linear *f*, a stack of layers is still one linear function. Below: what each function "
     "looks like, its **slope** *f′(x)* (the factor backpropagation multiplies the gradient by at that neuron), "

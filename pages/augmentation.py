@@ -14,6 +14,7 @@ from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.image_input import SOURCES, pick_image
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -46,7 +47,7 @@ def layer_controls(transform: aug.Transform) -> dict | None:
 
 
 st.title("Data augmentation")
-st.markdown(
+explain(
     "A network trained on a few hundred pictures soon memorises them: it **overfits**. Data augmentation shows "
     "it a slightly different version of every picture each time it sees it (flipped, turned, shifted, "
     "recoloured), so it must learn what stays the same. The dataset on disk does not grow; what grows is the "

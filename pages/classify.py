@@ -11,6 +11,7 @@ from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.image_input import pick_image
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -198,7 +199,7 @@ def show_feature_maps(analysis, random_weights) -> None:
 
 
 st.title("Classify an image")
-st.markdown(
+explain(
     "A **pretrained CNN** has already learned from 1.28 million ImageNet photos to tell 1000 classes apart "
     "(dog breeds, cups, rockets… but no plain “person”). Give it any picture: it resizes it to 224×224, "
     "passes it through its layers and ends in a softmax over the 1000 classes. Then see **where it looked** "

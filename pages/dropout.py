@@ -5,6 +5,7 @@ import streamlit as st
 from models.training import dropout as do
 from pages.shared import class_poll, links
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 from pages.training.dropout_link import PAGE, schema, span
 from pages.training.dropout_runs import show_training, start_session
 from pages.training.fit_charts import mask_chart
@@ -29,7 +30,7 @@ def main() -> None:
     links.restore(SCHEMA, PAGE)  # a shared link sets every control, seed included
     st.title("Dropout")
     links.show_ignored(PAGE)
-    st.markdown(
+    explain(
         "**Dropout** switches hidden units off at random while a network trains: in every training step each unit "
         "after a Dropout layer is set to 0 with probability *rate* (a new random choice for every example and every "
         "step), so the network cannot rely on any single unit. Predictions use all units. Below, the same network "

@@ -7,6 +7,7 @@ from models.core.guess import grade_number
 from models.foundations import forward_pass as fp
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -188,7 +189,7 @@ if "forward_pass_base" not in state:
     _load(next(iter(PRESETS.values())))
 
 st.title("Forward pass and backpropagation, by hand")
-st.markdown(
+explain(
     "Every neuron does two things: it adds up its weighted inputs plus a bias, "
     "**z = Σ wᵢ·aᵢ + b**, then applies its activation, **a = f(z)**. The outputs of one layer are the "
     "inputs of the next. Below you compute a small network this way, compare with Keras, and then take "

@@ -11,6 +11,7 @@ from models.training import loss_fit as F
 from models.training import losses as L
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -26,7 +27,7 @@ state = st.session_state
 
 def main() -> None:
     st.title("Loss functions")
-    st.markdown(
+    explain(
         "A **loss function** turns a prediction ŷ and the true target y into one number: how wrong the model is. "
         "Training moves the weights downhill on it, so its **slope** ∂L/∂ŷ is what the model actually learns "
         "from. Every value below comes from `keras.losses` in 64-bit floats and every slope from TensorFlow's "

@@ -14,6 +14,7 @@ from models.training.optim_surfaces import SURFACES
 from models.training.optim_updates import RULES, pair, written_update
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -33,10 +34,10 @@ for name, value in D.items():
 
 def main() -> None:
     st.title("Gradient descent and optimisers")
-    st.markdown("Training walks the weights downhill on the loss. **Gradient descent** takes a step against the "
-                "gradient, `w ← w − lr·g`, with the **learning rate** `lr` setting the step size; the **optimisers** "
-                "change how the step is made from the gradients seen so far. Every path below comes from the real "
-                "`keras.optimizers`, each calling `apply_gradients` on its own two weights (x, y).")
+    explain("Training walks the weights downhill on the loss. **Gradient descent** takes a step against the "
+            "gradient, `w ← w − lr·g`, with the **learning rate** `lr` setting the step size; the **optimisers** "
+            "change how the step is made from the gradients seen so far. Every path below comes from the real "
+            "`keras.optimizers`, each calling `apply_gradients` on its own two weights (x, y).")
     race = race_settings()                       # 1 · the race: settings
     if race is not None:
         paths = cached_race(*race)

@@ -19,6 +19,7 @@ from models.foundations.softmax import (
 from pages.shared import links
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
@@ -29,7 +30,7 @@ STEP_COLUMNS = {"logit": "logit z", "shifted": "1 · (z − max z) / T", "exp": 
 
 
 st.title("Softmax calculator")
-st.markdown(
+explain(
     "A classifier's last layer gives one raw score per class, called a **logit** $z_i$. **Softmax** turns "
     "the logits into probabilities: $p_i = e^{z_i/T} \\,/\\, \\sum_j e^{z_j/T}$. Every $p_i$ lies between "
     "0 and 1, and together they sum to 1. (Some notes give the range as $(-\\infty, +\\infty)$; that is "

@@ -18,6 +18,7 @@ from pages.images.transfer_parts import (
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 RANDOM = "Random weights (features are meaningless for real photos; only shows the mechanics)"
@@ -27,7 +28,7 @@ state = st.session_state
 
 def main() -> None:
     st.title("Transfer learning")
-    st.markdown(
+    explain(
         "A network trained on ImageNet's 1.2 million photos has learned edges, textures and parts in its "
         "convolutional layers. **Transfer learning** keeps those layers **frozen** (their weights never change) "
         "and trains only a small new **head** for *your* classes. Like Teachable Machine, this page sends each "

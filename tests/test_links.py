@@ -227,3 +227,13 @@ def test_hostile_softmax_links_give_a_message_not_a_traceback(logits):
     assert any("cannot use" in w.value for w in at.warning)  # at least the temperature, 1e999
     assert at.slider(key="softmax_temperature").value == 1.0
     assert len(at.text_input(key="softmax_text").value) <= 4000
+
+
+@pytest.mark.parametrize("page", ["activations", "augmentation", "dropout", "forward_pass", "loss_functions",
+                                  "optimizers", "softmax", "overfitting"])
+def test_present_mode_folds_each_pages_introduction(page):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.toggle(key="present_mode").set_value(True).run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.expander and at.expander[0].label == "Explanation"
