@@ -33,7 +33,7 @@ def test_a_fresh_server_opened_at_a_page_address_shows_the_app_navigation(browse
         page = open_page(browser, f"{base_url}/{url_path}")
         nav = page.get_by_test_id("stSidebarNav").inner_text()
         assert "Foundations" in nav and "Lesson map" in nav and "app" not in nav.split()
-        assert page.url.rstrip("/").endswith(url_path)
+        assert page.url.split("?")[0].rstrip("/").endswith(url_path)  # a page may keep its settings in the query
         page.close()
 
 
