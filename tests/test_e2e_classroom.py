@@ -71,3 +71,24 @@ def test_three_students_answer_and_the_teachers_tally_shows_them_and_the_reveal(
     teacher.screenshot(path=str(SCREENSHOTS / "class-poll-teacher.png"))
     for context in [*contexts, teacher_context]:
         context.close()
+
+
+@pytest.mark.parametrize("url_path", ["overfitting", "dropout"])
+def test_present_mode_shows_the_picture_first_with_larger_type(browser, app_url, url_path):
+    context, page = open_in_context(browser, f"{app_url}/{url_path}")
+    normal = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('[data-testid=stMain] p'))"
+                           ".fontSize)")
+    page.get_by_test_id("stSidebar").get_by_text("Present (projector)").click()
+    settle(page)
+    page.wait_for_timeout(1000)
+    larger = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('[data-testid=stMain] p'))"
+                           ".fontSize)")
+    assert larger > 1.15 * normal
+    expect(main(page).get_by_text("Explanation").first).to_be_visible()
+    if url_path == "overfitting":  # the points are in the first screen, above the folded settings
+        chart = main(page).get_by_test_id("stVegaLiteChart").first
+        expect(chart).to_be_visible()
+        assert chart.bounding_box()["y"] < DESKTOP["height"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{url_path}-present.png"))
+    context.close()
