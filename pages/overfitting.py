@@ -24,23 +24,24 @@ state = st.session_state
 def main() -> None:
     live = start_session()
     links.restore(SCHEMA, PAGE)  # a shared link sets every control, seed included
-    st.title("Over- and underfitting")
-    links.show_ignored(PAGE)
-    intro, preview = st.columns([3, 2], vertical_alignment="center")
+    intro, preview = st.columns([5, 2], vertical_alignment="center")  # the task beside the title: its points
     with intro:
+        st.title("Over- and underfitting")
+        links.show_ignored(PAGE)
         explain("The network learns from the **training** points; the **validation** points show how it does on data "
                 "it has never seen. **Overfitting**: low training error, high validation error. **Underfitting**: "
                 "both stay high.")
     # Presenting, the picture and the curves come first and the controls fold away below them.
     buttons, results = (st.container(), st.container()) if presenting() else (None, None)
     with st.expander("Data, model and prediction", expanded=False) if presenting() else st.container():
-        settings = show_settings()
+        settings, link_slot = show_settings()
         links.sync(SCHEMA, PAGE)
-        links.link_box(PAGE)
+        with link_slot:
+            links.link_box(PAGE)
         guess, compare_guess = show_predictions()
     if not presenting():  # the task in the first screen: these settings' points, beside the introduction
         with preview:
-            show_data(settings, side=150)
+            show_data(settings, side=100, legends=False)
     with buttons if buttons is not None else st.container():
         train, compare = show_buttons()
     with results if results is not None else st.container():
@@ -65,7 +66,7 @@ def clear_runs() -> None:
         state.pop(K + key, None)
 
 
-def show_settings() -> ov.RunSettings:
+def show_settings():
     heading, *columns = st.columns([1.6, 1, 1, 1], vertical_alignment="center")
     heading.markdown("#### 1 · Data and model")
     for column, name in zip(columns, ov.PRESETS):
@@ -81,7 +82,8 @@ def show_settings() -> ov.RunSettings:
     c[1].number_input("Neurons per layer", *span("units"), key=K + "units", disabled=layers == 0)
     c[2].selectbox("Activation", ACTIVATIONS, key=K + "activation")
     c[3].number_input("Epochs", *span("epochs"), step=50, key=K + "epochs")
-    with st.expander("Optimizer, learning rate, batch size, seed, penalties and early stopping"):
+    more, link_slot = st.columns([4, 1], vertical_alignment="center")  # the link sits beside the folded settings
+    with more.expander("Optimizer, learning rate, batch size, seed, penalties and early stopping"):
         c = st.columns(4)
         c[0].selectbox("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, key=K + "optimizer")
         c[1].number_input("Learning rate", *span("learning_rate"), step=0.001, format="%g", key=K + "learning_rate")
@@ -92,7 +94,7 @@ def show_settings() -> ov.RunSettings:
         c[1].number_input("L2 penalty", *span("l2"), step=0.0001, format="%g", key=K + "l2")
         stopping = c[2].checkbox("Early stopping", key=K + "early_stopping")  # a toggle label is cut on tablets
         c[3].number_input("Patience (epochs)", *span("patience"), key=K + "patience", disabled=not stopping)
-    return ov.settings_from_widgets(state, K)
+    return ov.settings_from_widgets(state, K), link_slot
 
 
 def show_predictions():
@@ -119,16 +121,16 @@ def show_buttons():
     return train, compare
 
 
-def show_data(settings: ov.RunSettings, side: int = 340) -> None:
+def show_data(settings: ov.RunSettings, side: int = 340, legends: bool = True) -> None:
     """The points the network will learn from, so the first screen shows the task before any training."""
     try:
         points = ov.points_frame(ov.make_data(settings))
     except ValueError as problem:
         st.caption(plain(problem))
         return
-    st.altair_chart(data_chart(points, settings.regression, side=side), width="content")
+    st.altair_chart(data_chart(points, settings.regression, side=side, legends=legends), width="content")
     st.caption(f"The {len(points)} points of **{settings.dataset}**: circles train the network, triangles only "
-               "test it.")
+               "test it." if legends else "● training  ▲ validation")
 
 
 def show_results(settings: ov.RunSettings) -> None:

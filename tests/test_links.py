@@ -170,7 +170,7 @@ def test_present_mode_puts_the_picture_first_and_folds_the_controls():
     normal = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     normal.switch_page("pages/overfitting.py").run()
     assert not normal.exception and not normal.expander[0].label.startswith("Data, model")
-    assert any("points of **circles**" in c.value for c in normal.caption)  # the data before any training
+    assert any("▲ validation" in c.value for c in normal.caption)  # the data, beside the title, before any training
     presenting = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     presenting.toggle(key="present_mode").set_value(True).run()
     presenting.switch_page("pages/overfitting.py").run()

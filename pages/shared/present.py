@@ -2,6 +2,8 @@
 import streamlit as st
 
 KEY = "present_mode"
+# On every page: less empty space above the title, so the first screen holds more of the lesson.
+BASE_STYLE = """<style>[data-testid="stMainBlockContainer"] { padding-top: 3rem !important; }</style>"""
 STYLE = """<style>
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label p,
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.3rem !important; line-height: 1.5; }
@@ -20,8 +22,7 @@ def present_switch() -> None:
     """The sidebar switch (one per browser session), and the larger type while it is on."""
     st.sidebar.toggle("Present (projector)", key=KEY,
                       help="Larger type, each page's main picture first, settings and long explanations folded away.")
-    if presenting():
-        st.html(STYLE)
+    st.html(BASE_STYLE + (STYLE if presenting() else ""))
 
 
 def explain(text: str) -> None:

@@ -28,18 +28,21 @@ def overlay_chart(runs: list, *, with_training: bool) -> alt.Chart | None:
     return curve_chart(data, run="name", height=320)
 
 
-def data_chart(points: pd.DataFrame, regression: bool, side=340):
-    """The points alone, before any training: what the network will learn from."""
+def data_chart(points: pd.DataFrame, regression: bool, side=340, legends=True):
+    """The points alone, before any training: what the network will learn from (`legends=False`: a thumbnail)."""
+    legend = alt.Undefined if legends else None
+    size = 30 if legends else 14
     if regression:
-        return alt.Chart(points).mark_point(filled=True, size=45, color="#555").encode(
+        return alt.Chart(points).mark_point(filled=True, size=size + 15, color="#555").encode(
             x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"),
-            shape=alt.Shape("set:N", scale=SHAPES, title=None, legend=alt.Legend(orient="top"))).properties(height=side)
+            shape=alt.Shape("set:N", scale=SHAPES, title=None,
+                            legend=alt.Legend(orient="top") if legends else None)).properties(height=side)
     labelled = points.assign(class_=points["label"].map({0: "label 0", 1: "label 1"}))
-    return alt.Chart(labelled).mark_point(filled=True, size=50, stroke="black", strokeWidth=0.7).encode(
+    return alt.Chart(labelled).mark_point(filled=True, size=size + 20, stroke="black", strokeWidth=0.5).encode(
         x=alt.X("x1:Q", scale=alt.Scale(zero=False)), y=alt.Y("x2:Q", scale=alt.Scale(zero=False)),
-        shape=alt.Shape("set:N", scale=SHAPES, title=None),
+        shape=alt.Shape("set:N", scale=SHAPES, title=None, legend=legend),
         fill=alt.Fill("class_:N", scale=alt.Scale(domain=["label 0", "label 1"], range=["#2166ac", "#e66101"]),
-                      title=None)).properties(width=side + 150, height=side + 45)
+                      title=None, legend=legend)).properties(width=side + (150 if legends else 30), height=side + 45)
 
 
 def picture_chart(run, height=420, legends=True, side=None):
