@@ -6,14 +6,12 @@ import urllib.request
 
 import pytest
 
-from tests.streamlit_server import browser_unavailable_reason, launch_browser, running_app, wait_for_script
+from tests.streamlit_server import browser_unavailable_reason, running_app, wait_for_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _reason = browser_unavailable_reason()
 if _reason:
     pytest.skip(f"browser tests skipped: {_reason}", allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser import set_number  # noqa: E402
 
@@ -38,9 +36,9 @@ def poll_health(base_url, times, count=5):
         times.append(time.perf_counter() - start)
 
 
-def test_softmax_page_stays_prompt_while_another_student_trains():
-    with running_app() as (base_url, _process), sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+def test_softmax_page_stays_prompt_while_another_student_trains(browser):
+    """Its own server (the shared one would mix in other tests' work); the suite's shared browser."""
+    with running_app() as (base_url, _process):
         softmax_render_seconds(browser, base_url)  # first visit pays one-off costs
         idle = statistics.median(softmax_render_seconds(browser, base_url) for _ in range(3))
 
@@ -71,7 +69,7 @@ def test_softmax_page_stays_prompt_while_another_student_trains():
             wait_for_script(trainer)
             if still_training:
                 break
-        browser.close()
+        trainer.close()
 
     assert still_training, "the training finished before the softmax page was measured; make it longer"
     # A ratio, not a time: the light page may slow down while two cores train, but must not queue behind it.
