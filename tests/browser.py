@@ -11,6 +11,7 @@ from tests.streamlit_server import ARTIFACTS, wait_for_script
 SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "tablet": {"width": 820, "height": 1180}}
 DESKTOP = VIEWPORTS["desktop"]
+ROW, HEADER = 37, 37  # the data grid's row and header heights, in CSS pixels
 
 
 def open_page(browser, url, viewport="desktop"):
@@ -59,3 +60,35 @@ def save_screenshots(page, name, width):
     page.set_viewport_size({"width": width, "height": min(int(height), 16000)})
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-whole.png"))
+
+
+def type_into_cell(page, grid, row: int, across: float, text: str) -> None:
+    """Type `text` into a data-editor cell: row `row` (0-based), at `across` (0 to 1) of the grid's width.
+
+    The grid is drawn on a canvas, so the cell is reached by position, as a student's click reaches it.
+    """
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.dblclick(box["x"] + across * box["width"], box["y"] + HEADER + ROW * row + ROW / 2)
+    editor = page.locator("textarea:focus")
+    editor.wait_for()  # the cell's editor, holding the old value
+    editor.fill(text)
+    expect(editor).to_have_value(text)
+    editor.press("Enter")
+    page.wait_for_function("!document.activeElement || document.activeElement.tagName !== 'TEXTAREA'")
+    quiet(page)
+
+
+def quiet(page, quiet_ms: int = 4_000) -> None:
+    """Wait until the page has stopped running for `quiet_ms` in a row.
+
+    An edited grid cell can start a second run a moment after the first; a click during it may be lost.
+    """
+    settle(page)
+    calm = 0
+    while calm < quiet_ms:
+        page.wait_for_timeout(250)
+        running = page.locator('[data-testid="stApp"][data-test-script-state="running"]').count()
+        calm = 0 if running else calm + 250
+        if running:
+            settle(page)

@@ -15,7 +15,16 @@ if _reason:
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser import VIEWPORTS, assert_no_exception, main, open_page, save_screenshots, set_number, settle  # noqa: E402
+from tests.browser import (  # noqa: E402
+    VIEWPORTS,
+    assert_no_exception,
+    main,
+    open_page,
+    save_screenshots,
+    set_number,
+    settle,
+    type_into_cell,
+)
 
 
 def test_navigation_in_the_browser_lists_every_lesson(browser, app_url):
@@ -197,6 +206,9 @@ def act_convolution(page):
     set_number(page, "Output column (0–21)", 5)
     # Digit 0 at output (11, 5): 0.25×(−1) + 0.75×1 + 0.3125×(−2) + 0.5×2 + 0.3125×(−1) + 0.5×1 = 1.0625
     expect(main(page).get_by_test_id("stCode").first).to_contain_text("= 1.06")
+    # The kernel's middle cell from 0 to 2 adds 2 × 0.5 (the pixel under it): 2.0625.
+    type_into_cell(page, main(page).get_by_test_id("stDataFrame").first, 1, 0.5, "2")
+    expect(main(page).get_by_test_id("stCode").first).to_contain_text("= 2.06")
     set_number(page, "Predict first: the validation accuracy (%) after 20 epochs", 95)
     main(page).get_by_role("button", name="Lock in my guess and train").click()
     settle(page)

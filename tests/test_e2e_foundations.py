@@ -13,41 +13,15 @@ if _reason:
 from playwright.sync_api import expect  # noqa: E402
 
 from models.foundations.forward_pass import load_presets, spec_to_json  # noqa: E402
-from tests.browser import VIEWPORTS, assert_no_exception, main, open_page, save_screenshots, settle  # noqa: E402
-
-ROW, HEADER = 37, 37  # the data grid's row and header heights, in CSS pixels
-
-
-def type_into_cell(page, grid, row: int, across: float, text: str) -> None:
-    """Type `text` into a data-editor cell: row `row` (0-based), at `across` (0 to 1) of the grid's width.
-
-    The grid is drawn on a canvas, so the cell is reached by position, as a student's click reaches it.
-    """
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.dblclick(box["x"] + across * box["width"], box["y"] + HEADER + ROW * row + ROW / 2)
-    editor = page.locator("textarea:focus")
-    editor.wait_for()  # the cell's editor, holding the old value
-    editor.fill(text)
-    expect(editor).to_have_value(text)
-    editor.press("Enter")
-    page.wait_for_function("!document.activeElement || document.activeElement.tagName !== 'TEXTAREA'")
-    quiet(page)
-
-
-def quiet(page, quiet_ms: int = 4_000) -> None:
-    """Wait until the page has stopped running for `quiet_ms` in a row.
-
-    An edited grid cell can start a second run a moment after the first; a click during it may be lost.
-    """
-    settle(page)
-    calm = 0
-    while calm < quiet_ms:
-        page.wait_for_timeout(250)
-        running = page.locator('[data-testid="stApp"][data-test-script-state="running"]').count()
-        calm = 0 if running else calm + 250
-        if running:
-            settle(page)
+from tests.browser import (  # noqa: E402
+    VIEWPORTS,
+    assert_no_exception,
+    main,
+    open_page,
+    save_screenshots,
+    settle,
+    type_into_cell,
+)
 
 
 def test_softmax_table_cell_reads_2e3_as_2000(browser, app_url):
