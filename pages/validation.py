@@ -11,15 +11,22 @@ from models.evaluation.classifiers import BINARY, DIGITS, train_classifier
 from models.evaluation.data import load, three_way_split
 from pages.evaluation import charts
 from pages.evaluation.parts import show_multiclass, show_save_and_load
+from pages.evaluation.present_parts import folded
+from pages.evaluation.validation_link import DEFAULTS, PAGE, SCHEMA, span
+from pages.shared import links
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain
 
 ensure_app_navigation()
 
 K = "validation_"
 TRENDS = QUESTIONS["validation.f1_trend"].choices
 state = st.session_state
+for key, value in DEFAULTS.items():
+    if key != K + "cell":  # the cell's default is the most confused one, known once the digits are scored
+        state.setdefault(key, value)
 state.setdefault(K + "trainers", {})  # compiled training programs hold variables: one set per session
 gate = RevealGate(K + "f1", question="validation.f1_trend")
 
@@ -37,14 +44,14 @@ def percent(value: float) -> str:
 def show_three_sets() -> None:
     st.header("1 · Training, validation and test sets")
     split = three_way_split(BINARY.dataset, seed=BINARY.seed)
-    st.markdown(
+    explain(
         f"The {len(split.assignment())} tumours of scikit-learn's breast-cancer data, split 60/20/20 with the class "
         "ratio kept (sorted by class below: benign first, then malignant; within each class by set). The network "
         "learns from the **training** set; you compare settings on the **validation** set; the **test** set is "
         "touched **once**, at the end, to report how the chosen model does on new data. Every feature is "
         "standardised with the *training* set's mean and spread only.")
     st.altair_chart(charts.set_strip(split.assignment(), load(BINARY.dataset)[1]), width="stretch")
-    st.markdown("**A leak, measured.** Labels that are coin flips (nothing to learn), 100 training and 50 test "
+    explain("**A leak, measured.** Labels that are coin flips (nothing to learn), 100 training and 50 test "
                 "points. Twenty settings (learning rate, epochs, seed) are tried and the one with the best **test** "
                 "score is kept. Then the same model meets 2,000 new points.")
     if st.button("Measure the leak", key=K + "leak"):
@@ -66,21 +73,23 @@ def show_three_sets() -> None:
 
 def show_kfold() -> None:
     st.header("2 · k-fold cross-validation")
-    st.markdown("One validation split is one draw of luck. **k-fold** splits the non-test points into k folds; the "
+    explain("One validation split is one draw of luck. **k-fold** splits the non-test points into k folds; the "
                 "same network trains k times, each time validated on another fold. Every point is validated once.")
-    c = st.columns(3)
-    k = c[0].slider("Folds k", 2, v.MAX_K, 5, key=K + "k")
-    seed = c[1].number_input("Fold seed", 0, 2**31 - 1, 0, key=K + "fold_seed")
-    stratified = c[2].checkbox("Stratified folds", True, key=K + "stratified",
-                               help="StratifiedKFold (every fold keeps the class ratio) instead of KFold")
+    picture = st.container()  # the folds above their settings
+    with folded("Folds: k, seed, stratified"):
+        c = st.columns(3)
+        k = c[0].slider("Folds k", *span(K + "k"), key=K + "k")
+        seed = c[1].number_input("Fold seed", *span(K + "fold_seed"), key=K + "fold_seed")
+        stratified = c[2].checkbox("Stratified folds", key=K + "stratified",
+                                   help="StratifiedKFold (every fold keeps the class ratio) instead of KFold")
     _, _, y = v.development_part(BINARY)
     try:
         folds = v.fold_assignments(y, k=k, seed=int(seed), stratified=stratified)
     except ValueError as problem:
         st.error(str(problem), icon=":material/error:")
         return
-    st.altair_chart(charts.fold_strips(folds, y), width="stretch")
-    st.caption("Points sorted by class (benign, then malignant), then by fold. Stratified folds split both classes "
+    picture.altair_chart(charts.fold_strips(folds, y), width="stretch")
+    picture.caption("Points sorted by class (benign, then malignant), then by fold. Stratified folds split both classes "
                "in the same ratio; plain k-fold only roughly.")
     signature = (k, int(seed), stratified)
     if st.button(f"Train {k} networks, one per fold", key=K + "cv_train", type="primary"):
@@ -118,7 +127,7 @@ def show_threshold() -> None:
     sweep = m.threshold_sweep(run.split.y["test"], run.scores)
     show_verdict(grade_choice(gate.feedback(), m.f1_trend(sweep)),
                  "Raising the threshold trades recall (malignant tumours found) for precision (alarms that are right).")
-    threshold = st.slider("Threshold", 0.0, 1.0, 0.5, 0.01, key=K + "threshold")
+    threshold = st.slider("Threshold", *span(K + "threshold"), step=0.01, key=K + "threshold")
     scores = m.threshold_metrics(run.split.y["test"], run.scores, threshold)
     c = st.columns(4)
     for column, name in zip(c, ("accuracy", "precision", "recall", "f1")):
@@ -142,7 +151,9 @@ def show_threshold() -> None:
 
 def show_paradox() -> None:
     st.header("4 · The accuracy paradox")
-    share = st.slider("Share of positives (sick) among 1,000 patients", 0.01, 0.5, 0.05, 0.01, key=K + "share")
+    with folded("Share of positives"):
+        share = st.slider("Share of positives (sick) among 1,000 patients", *span(K + "share"), step=0.01,
+                          key=K + "share")
     y = m.imbalanced_labels(1000, share)
     lazy = m.always_majority(y)
     st.dataframe(pd.DataFrame([{"classifier": "always “healthy” (the majority)",
@@ -153,8 +164,11 @@ def show_paradox() -> None:
                 "classes, report precision, recall and F1 of the rare class, not accuracy alone.")
 
 
+links.restore(SCHEMA, PAGE)  # a shared link sets every control, seeds included
 st.title("Validation and metrics")
-st.markdown("How good is a model, really? Keep data it never saw, average over several splits, choose the score "
+links.show_ignored(PAGE)
+link_slot = st.container()
+explain("How good is a model, really? Keep data it never saw, average over several splits, choose the score "
             "that matches the cost of a mistake, and save the model you chose.")
 show_three_sets()
 show_kfold()
@@ -162,3 +176,6 @@ show_threshold()
 show_paradox()
 show_multiclass(classifier("digits"), K)
 show_save_and_load(classifier("binary"), K)
+links.sync(SCHEMA, PAGE)
+with link_slot:
+    links.link_box(PAGE)

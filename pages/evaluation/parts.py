@@ -33,17 +33,18 @@ def show_multiclass(run, key: str) -> None:
     matrix = m.confusion(y, run.predicted, classes)
     right.markdown("**Confusion matrix** (rows: true digit, columns: predicted)")
     right.altair_chart(charts.confusion_chart(matrix, run.classes), width="stretch")
-    cells = m.confusion_examples(y, run.predicted, classes)
-    wrong = sorted(((t, p) for (t, p), found in cells.items() if found and t != p), key=lambda c: -len(cells[c]))
-    choices = wrong + [(c, c) for c in classes]
-    cell = st.selectbox("Show the pictures of one cell", choices, key=key + "cell",
-                        format_func=lambda c: f"true {c[0]} → predicted {c[1]} ({len(cells[c])})")
+    cells = {f"{t}-{p}": found for (t, p), found in m.confusion_examples(y, run.predicted, classes).items()}
+    # Every cell can be picked (and linked): the mistakes first, most frequent on top, then the right answers.
+    order = sorted(cells, key=lambda c: (c[0] == c[-1], not cells[c], -len(cells[c]) if c[0] != c[-1] else int(c[0])))
+    st.session_state.setdefault(key + "cell", order[0])
+    cell = st.selectbox("Show the pictures of one cell", order, key=key + "cell",
+                        format_func=lambda c: f"true {c[0]} → predicted {c[-1]} ({len(cells[c])})")
     found = cells[cell][:MAX_SHOWN]
     x = load(run.settings.dataset)[0][run.split.test]
     if found:
         st.image([digit_picture(x[i]) for i in found], caption=[f"#{i}" for i in found], width=48)
-    if len(cells[cell]) > MAX_SHOWN:
-        st.caption(f"The first {MAX_SHOWN} of {len(cells[cell])}.")
+    if len(cells[cell]) > MAX_SHOWN or not found:
+        st.caption(f"The first {MAX_SHOWN} of {len(cells[cell])}." if found else "No test picture is in this cell.")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -1,0 +1,158 @@
+"""Share by link on the convolution, recurrent, validation and search pages: every setting in the address, hostile
+links fall back to defaults, a page opened from a link shows the numbers of the same settings set by hand."""
+import math
+import re
+import random
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.core.links import decode, encode, ignored_text
+from models.core.paths import ROOT
+from pages.evaluation.validation_link import SCHEMA as VALIDATION
+from tests.test_links import HOSTILE, random_value
+
+SCHEMAS = {"validation": VALIDATION}
+WIDGETS = ("number_input", "slider", "selectbox", "checkbox", "radio", "select_slider", "multiselect", "toggle",
+           "text_input", "segmented_control")
+
+
+def opened(page: str, params: dict, prepare=None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=300)
+    for name, value in params.items():
+        at.query_params[name] = value
+    if prepare:
+        prepare(at)
+    return at.run()
+
+
+def address(at: AppTest) -> dict:
+    return {name: values[-1] if isinstance(values, list) else values for name, values in at.query_params.items()}
+
+
+def widgets(at: AppTest) -> dict:
+    found = {}
+    for kind in WIDGETS:
+        try:
+            found |= {w.key: w for w in at.get(kind)}
+        except Exception:  # an element kind this page does not draw
+            pass
+    return found
+
+
+def in_range(field, value) -> bool:
+    if field.kind == "choice":
+        return value in field.choices
+    if field.kind == "subset":
+        return set(value) <= set(field.choices) and len(set(value)) == len(value)
+    if field.kind == "bool":
+        return isinstance(value, bool)
+    if field.kind == "text":
+        return isinstance(value, str) and len(value) <= field.max_length
+    kind = int if field.kind == "int" else float
+    return (isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+            and field.low <= value <= field.high)
+
+
+@pytest.mark.parametrize("page", sorted(SCHEMAS))
+def test_every_setting_round_trips_exactly(page):
+    rng = random.Random(0)
+    for _ in range(200):
+        values = {f.key: random_value(f, rng) for f in SCHEMAS[page] if f.kind != "text"}
+        decoded, ignored = decode(SCHEMAS[page], encode(SCHEMAS[page], values))
+        assert {k: decoded[k] for k in values} == values and ignored == []
+
+
+@pytest.mark.parametrize("page", sorted(SCHEMAS))
+def test_hostile_values_give_only_values_in_range(page):
+    rng = random.Random(1)
+    schema = SCHEMAS[page]
+    for _ in range(300):
+        params = {f.name: rng.choice(HOSTILE + ([f.encode(random_value(f, rng))] if f.kind != "text" else []))
+                  for f in schema if rng.random() < 0.7}
+        if rng.random() < 0.3:
+            params["x" * rng.randint(1, 10_000)] = "1"
+        values, ignored = decode(schema, params)
+        for field in schema:
+            assert in_range(field, values[field.key]), (field.key, values[field.key])
+        assert len(ignored_text(ignored)) < 400 if ignored else True
+
+
+def assert_ranges(at: AppTest, schema, skip=(), labels=None) -> None:
+    """The widgets' (min, max) and options equal the schema's; `labels` turns a shown option back into its value."""
+    shown, labels = widgets(at), labels or {}
+    for field in schema:
+        if field.key in skip:
+            continue
+        widget = shown[field.key]
+        if field.kind in ("int", "float"):
+            assert (widget.min, widget.max) == (field.low, field.high), field.key
+        elif field.kind in ("choice", "subset"):
+            options = [labels.get(field.key, str)(option) for option in widget.options]
+            assert sorted(options) == sorted(map(str, field.choices)), field.key
+
+
+def assert_opened(at: AppTest, schema, link: dict) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert {f.key: at.session_state[f.key] for f in schema} == decode(schema, link)[0]
+    assert decode(schema, address(at)) == (decode(schema, link)[0], [])  # the page writes back the same setup
+
+
+def assert_hostile(at: AppTest, schema) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert {f.key: at.session_state[f.key] for f in schema} == {f.key: f.default for f in schema}
+    [warning] = at.warning
+    assert "cannot use" in warning.value and "<" not in warning.value and "script" not in warning.value
+
+
+HOSTILE_LINK = {"x" * 10_000: "1", "seed": "<script>alert(1)</script>"}
+
+
+# --- Validation ---
+
+def reveal_threshold(at: AppTest) -> None:
+    at.session_state["validation_f1_guess"] = "down"
+
+
+VALIDATION_LINK = {"k": "3", "seed": "11", "strat": "0", "t": "0.73", "share": "0.2", "cell": "3-8"}
+
+
+def test_the_validation_widgets_range_is_the_links_range():
+    at = opened("validation", {}, reveal_threshold)
+    at.button(key="validation_f1_lock").click().run()
+    assert not at.exception
+    cell = re.compile(r"true (\d) → predicted (\d) \(\d+\)")
+    assert_ranges(at, VALIDATION, labels={"validation_cell": lambda text: "-".join(cell.fullmatch(text).groups())})
+
+
+def test_the_validation_page_opens_from_a_link_with_the_numbers_of_the_same_settings_by_hand():
+    from_link = opened("validation", VALIDATION_LINK, reveal_threshold)
+    assert_opened(from_link, VALIDATION, VALIDATION_LINK)
+    assert not from_link.warning
+    by_hand = AppTest.from_file(str(ROOT / "pages/validation.py"), default_timeout=300).run()
+    by_hand.slider(key="validation_k").set_value(3)
+    by_hand.number_input(key="validation_fold_seed").set_value(11)
+    by_hand.checkbox(key="validation_stratified").set_value(False)
+    by_hand.slider(key="validation_share").set_value(0.2)
+    by_hand.selectbox(key="validation_cell").set_value("3-8")
+    by_hand.radio(key="validation_f1_guess").set_value("down").run()
+    by_hand.button(key="validation_f1_lock").click().run()
+    by_hand.slider(key="validation_threshold").set_value(0.73).run()
+    from_link.button(key="validation_f1_lock").click().run()
+    for at in (by_hand, from_link):
+        assert not at.exception, [e.value for e in at.exception]
+    assert address(by_hand) == address(from_link)
+    metrics = [{m.label: m.value for m in at.metric} for at in (by_hand, from_link)]
+    assert metrics[0] == metrics[1] and "F1" in metrics[0]
+    default = AppTest.from_file(str(ROOT / "pages/validation.py"), default_timeout=300).run()
+    folds = [next(c.proto.spec for c in at.get("vega_lite_chart") if '"fold' in c.proto.spec) for at in
+             (by_hand, from_link, default)]
+    assert folds[0] == folds[1] != folds[2]  # the same folds (the data's hash is in the spec), not the default ones
+    paradox = [next(x.value for x in at.markdown if "accuracy**" in x.value) for at in (by_hand, from_link)]
+    assert paradox[0] == paradox[1] and "**80.0% accuracy**" in paradox[0]
+
+
+def test_a_hostile_validation_link_opens_with_defaults_and_one_line():
+    at = opened("validation", HOSTILE_LINK | {"k": "1e999", "t": "nan", "share": "0.9", "cell": "<b>3-8</b>",
+                                              "strat": "yes"})
+    assert_hostile(at, VALIDATION)
