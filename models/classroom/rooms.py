@@ -23,6 +23,7 @@ MAX_STUDENTS = 300
 IDLE_SECONDS = 4 * 3600
 MAX_ID_LENGTH = 64
 PASSWORD_ENV = "CLASSROOM_TEACHER_PASSWORD"
+REDIS_ENV = "CLASSROOM_REDIS_URL"  # e.g. redis://127.0.0.1:6379/0, for several app processes
 
 
 @dataclass
@@ -202,7 +203,17 @@ def server_password() -> str | None:
     return password or None
 
 
+def make_store():
+    """This server's room store: in memory, or in Redis when $CLASSROOM_REDIS_URL names one (several processes)."""
+    url = os.environ.get(REDIS_ENV, "")
+    if not url:
+        return RoomStore(password=server_password())
+    from models.classroom.redis_store import RedisRoomStore  # the redis package is needed only then
+
+    return RedisRoomStore.from_url(url, password=server_password())
+
+
 # The server's rooms, shared by every session on purpose (the only process-wide state of the app).
-STORE = RoomStore(password=server_password())
+STORE = make_store()
 create_room, submit, tally, reveal, clear, close, join = (STORE.create_room, STORE.submit, STORE.tally, STORE.reveal,
                                                           STORE.clear, STORE.close, STORE.join)
