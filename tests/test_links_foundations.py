@@ -1,0 +1,218 @@
+"""The foundations pages' settings in the address: round trips, hostile links, the page opened from a link."""
+import io
+import math
+import random
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.core.links import decode, encode
+from models.core.paths import ROOT
+from models.foundations import activations as act
+from pages.foundations import activations_link
+from pages.foundations.checked_links import apply_checks
+from tests.test_links import HOSTILE, random_value
+
+LINKS = {"activations": activations_link}
+
+
+def random_numbers(rng: random.Random, count: int, low: float = -100.0, high: float = 100.0) -> str:
+    return ", ".join(repr(round(rng.uniform(low, high), rng.randint(0, 6))) for _ in range(count))
+
+
+TEXTS = {  # a text a student could type into each text box (or a multiselect's choices in order)
+    "activations_functions_link": lambda rng: ",".join(rng.sample(activations_link.NAMES, rng.randint(0, 9))),
+    "activations_softmax_others": lambda rng: random_numbers(rng, rng.randint(1, 9)),
+    "activations_softmax_vector": lambda rng: random_numbers(rng, rng.randint(1, 10)),
+}
+
+
+def any_value(field, rng):
+    return TEXTS[field.key](rng) if field.kind == "text" else random_value(field, rng)
+
+
+def link_of(module, values) -> dict:
+    return encode(module.SCHEMA, values)
+
+
+@pytest.mark.parametrize("page", sorted(LINKS))
+def test_every_setting_round_trips_exactly(page):
+    schema, rng = LINKS[page].SCHEMA, random.Random(0)
+    for _ in range(200):
+        values = {f.key: any_value(f, rng) for f in schema}
+        decoded, ignored = decode(schema, encode(schema, values))
+        assert decoded == values and ignored == []
+        assert apply_checks(schema, decoded, LINKS[page].CHECKS) == (values, [])  # the page's parsers take them
+
+
+@pytest.mark.parametrize("page", sorted(LINKS))
+def test_hostile_values_give_only_values_the_widgets_take(page):
+    module, rng = LINKS[page], random.Random(1)
+    for _ in range(300):
+        params = {f.name: rng.choice(HOSTILE + ["x" * 10_000, f.encode(any_value(f, rng))]) for f in module.SCHEMA
+                  if rng.random() < 0.7}
+        if rng.random() < 0.3:
+            params["<b>" * rng.randint(1, 3000)] = "1"
+        values, ignored = decode(module.SCHEMA, params)
+        values, refused = apply_checks(module.SCHEMA, values, module.CHECKS)
+        for field in module.SCHEMA:
+            value = values[field.key]
+            if field.kind == "choice":
+                assert value in field.choices
+            elif field.kind == "subset":
+                assert set(value) <= set(field.choices) and len(set(value)) == len(value)
+            elif field.kind == "bool":
+                assert isinstance(value, bool)
+            elif field.kind == "text":
+                assert isinstance(value, str) and len(value) <= field.max_length
+                if field.key in module.CHECKS:
+                    module.CHECKS[field.key](value)  # never raises now
+            else:
+                assert isinstance(value, int if field.kind == "int" else float) and not isinstance(value, bool)
+                assert math.isfinite(value) and field.low <= value <= field.high
+            if field.name not in params:
+                assert value == field.default and field.name not in ignored + refused
+
+
+def widgets(at: AppTest) -> dict:
+    return {w.key: w for kind in ("number_input", "slider", "selectbox", "checkbox", "toggle", "radio",
+                                  "select_slider", "multiselect", "text_input") for w in at.get(kind)}
+
+
+def assert_ranges(at: AppTest, schema, shown=lambda key, choice: str(choice), widget_of=None) -> None:
+    """Every field's widget takes exactly the field's range, choices or length of text."""
+    drawn, widget_of = widgets(at), widget_of or {}
+    for field in schema:
+        widget = drawn[widget_of.get(field.key, field.key)]
+        if field.kind in ("int", "float"):
+            assert (widget.min, widget.max) == (field.low, field.high), field.key
+        elif field.kind in ("choice", "subset"):
+            assert list(widget.options) == [shown(field.key, c) for c in field.choices], field.key
+        elif field.kind == "text" and field.choices:  # a multiselect whose order the link keeps
+            assert list(widget.options) == [shown(field.key, c) for c in field.choices], field.key
+        elif field.kind == "text":
+            assert widget.proto.max_chars == field.max_length, field.key
+
+
+def opened(page: str, params: dict, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def address(at: AppTest) -> dict:
+    return {name: values[-1] if isinstance(values, list) else values for name, values in at.query_params.items()}
+
+
+def assert_state_is_the_link(at: AppTest, schema, params) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert {f.key: at.session_state[f.key] for f in schema} == decode(schema, params)[0]
+    assert decode(schema, address(at)) == (decode(schema, params)[0], [])  # the address it writes back
+
+
+def assert_one_plain_warning(at: AppTest, schema) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert {f.key: at.session_state[f.key] for f in schema} == {f.key: f.default for f in schema}
+    [warning] = at.warning
+    assert "cannot use" in warning.value and "<" not in warning.value and "script" not in warning.value
+
+
+def layout(node) -> list[str]:
+    """The main area in reading order: "chart" for each chart, "[label]" for each expander, "h:" for each header."""
+    seen = []
+    for child in getattr(node, "children", {}).values():
+        kind = getattr(child, "type", "")
+        if kind in ("vega_lite_chart", "graphviz_chart"):
+            seen.append("chart")
+        elif type(child).__name__ == "Expander":
+            seen.append(f"[{child.label}]")
+        elif kind in ("header", "subheader"):
+            seen.append(f"h:{child.value}")
+        seen += layout(child)
+    return seen
+
+
+HOSTILE_LINK = {"x" * 10_000: "1", "unknown": "<script>alert(1)</script>"}  # names are echoed (escaped)
+
+
+# --- Activations ---
+
+ACT = activations_link
+ACT_LINK = {"f": "gelu,softmax,elu", "xmin": "-3.5", "xmax": "2.25", "slope": "0.1", "alpha": "1.5", "gelu_tanh": "1",
+            "others": "0, 2", "quiz": "elu", "quiz_of": "slope", "quiz_x": "-1.5", "probe": "-2.5",
+            "logits": "3, -1, 0.5, 2", "jacobian": "1"}
+
+
+def act_shown(key, choice):
+    if key == "activations_quiz_quantity":
+        return {"value": "value f(x)", "slope": "slope f′(x)"}[choice]
+    return act.ACTIVATIONS[choice].label
+
+
+def chart_rows(at: AppTest):
+    import pyarrow as pa
+
+    return [pa.ipc.open_stream(io.BytesIO(d.data.data)).read_pandas() for c in at.get("vega_lite_chart")
+            for d in c.proto.datasets]
+
+
+def test_activations_widgets_take_exactly_the_links_range():
+    at = opened("activations", {})
+    at.session_state["activations_functions"] = list(ACT.NAMES)
+    assert_ranges(at.run(), ACT.SCHEMA, act_shown, {"activations_functions_link": "activations_functions"})
+
+
+def test_activations_open_from_a_link_as_set_by_hand():
+    from_link = opened("activations", ACT_LINK)
+    assert_state_is_the_link(from_link, ACT.SCHEMA, ACT_LINK)
+    assert not from_link.warning and not from_link.error
+    by_hand = opened("activations", {})
+    by_hand.multiselect(key="activations_functions").set_value(["gelu", "softmax", "elu"])
+    by_hand.number_input(key="activations_x_min").set_value(-3.5)
+    by_hand.number_input(key="activations_x_max").set_value(2.25)
+    by_hand.slider(key="activations_slope").set_value(0.1)
+    by_hand.number_input(key="activations_elu_alpha").set_value(1.5)
+    by_hand.toggle(key="activations_gelu_approximate").set_value(True)
+    by_hand.text_input(key="activations_softmax_others").input("0, 2")
+    by_hand.selectbox(key="activations_quiz_function").set_value("elu")
+    by_hand.radio(key="activations_quiz_quantity").set_value("slope")
+    by_hand.number_input(key="activations_quiz_x").set_value(-1.5)
+    by_hand.number_input(key="activations_probe_x").set_value(-2.5)
+    by_hand.text_input(key="activations_softmax_vector").input("3, -1, 0.5, 2")
+    by_hand.checkbox(key="activations_show_jacobian").check().run()
+    assert not by_hand.exception
+    assert address(by_hand) == ACT_LINK | {"xmin": "-3.5", "xmax": "2.25"}
+    probe = from_link.dataframe[0].value
+    assert probe.equals(by_hand.dataframe[0].value)
+    value, slope = act.evaluate("gelu", -2.5, approximate=True)  # the library, directly
+    gelu = probe.set_index("function").loc[act.ACTIVATIONS["gelu"].label]
+    assert (gelu["f(x)"], gelu["f′(x)"]) == (value, slope)
+    for a, b in zip(from_link.dataframe, by_hand.dataframe):  # the softmax table and its Jacobian too
+        assert a.value.equals(b.value)
+    assert len(from_link.dataframe) == 3
+    assert from_link.multiselect(key="activations_functions").value == ["gelu", "softmax", "elu"]  # in its order
+    assert list(probe["function"]) == [act.ACTIVATIONS[n].label for n in ("gelu", "softmax", "elu")]
+    curves = chart_rows(from_link)
+    assert all(a.equals(b) for a, b in zip(curves, chart_rows(by_hand))) and len(curves) == 2
+    assert curves[0]["x"].min() == -3.5 and curves[0]["x"].max() == 2.25
+
+
+def test_activations_hostile_link_opens_with_defaults_and_one_line():
+    at = opened("activations", HOSTILE_LINK | {"f": "relu,<script>", "xmin": "1e999", "slope": "2", "alpha": "nan",
+                                               "others": "<img src=x onerror=alert(1)>", "logits": "9" * 150,
+                                               "quiz": "softsign", "jacobian": "yes", "probe": "[1](http://e.x)"})
+    assert_one_plain_warning(at, ACT.SCHEMA)
+    assert not at.error  # the bad texts were not drawn into the text boxes
+
+
+def test_activations_present_mode_puts_the_curves_first_and_folds_the_settings():
+    at = opened("activations", {}, present_mode=True)
+    assert not at.exception
+    assert layout(at.main)[:5] == ["[Explanation]", "h:Compare shapes and slopes", "chart", "chart",
+                                   "[Settings: functions, x range, slopes]"]
+    normal = opened("activations", {})
+    assert layout(normal.main)[:4] == ["h:Compare shapes and slopes", "chart", "chart",
+                                       "[Settings for ELU, GELU and softmax]"]
