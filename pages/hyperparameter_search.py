@@ -6,10 +6,13 @@ from models.classroom.questions import QUESTIONS
 from models.core.guess import grade_choice
 from models.engine.heavy_work import heavy_work
 from models.evaluation import search
-from pages.evaluation.search_parts import KERAS_TUNER, LABELS, score_charts, values_tried
+from pages.evaluation.search_link import DEFAULTS, PAGE, SCHEMA, span
+from pages.evaluation.search_parts import KERAS_TUNER, LABELS, score_charts, trials_chart, trials_frame, values_tried
+from pages.shared import links
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain, presenting
 
 ensure_app_navigation()
 
@@ -17,27 +20,49 @@ K = "search_"
 CHOICES = QUESTIONS["hyperparameter_search.winner"].choices
 state = st.session_state
 gate = RevealGate(K + "winner", question="hyperparameter_search.winner")
+for key, value in DEFAULTS.items():
+    state.setdefault(key, value)
 
 
 def show_settings():
     st.header("1 · The search")
-    st.markdown(
+    explain(
         "The data: two interleaved half-moons with noise (scikit-learn's `make_moons`), "
         f"{search.N_TRAIN} training, {search.N_VAL} validation and {search.N_TEST} test points. The model: two hidden "
         "layers. Each **trial** trains one setting with early stopping and keeps its best validation accuracy. "
         "**Grid search** (`ParameterGrid`) tries every combination of a few evenly spread values; **random search** "
         "(`ParameterSampler`) draws each trial's values at random (log scale for the learning rate and L2).")
-    names = st.multiselect("Hyperparameters to search", list(search.SPACE), default=list(search.SPACE),
-                           format_func=LABELS.get, key=K + "names")
-    c = st.columns(4)
-    budget = c[0].number_input("Trials per strategy (budget)", 1, search.MAX_BUDGET, 16, key=K + "budget")
-    seed = c[1].number_input("Seed", 0, 2**31 - 1, 0, key=K + "seed")
-    epochs = c[2].number_input("Epochs at most", 1, 500, 100, key=K + "epochs")
-    patience = c[3].number_input("Early-stopping patience", 1, 100, 10, key=K + "patience")
-    ranges = ", ".join(f"{LABELS[n]} {search.SPACE[n].low:g}–{search.SPACE[n].high:g}" for n in names)
-    st.caption(f"Ranges: {ranges or 'none chosen'}. Hyperparameters not searched keep "
-               + ", ".join(f"{LABELS[n]} {v:g}" for n, v in search.DEFAULTS.items()) + ".")
+    if presenting():  # the trials' picture first, the settings folded below it
+        picture, box = st.container(), st.expander("Search settings: hyperparameters, budget, seed, epochs")
+    else:
+        box, picture = st.columns([3, 2], gap="medium")
+    with box:
+        chosen = st.multiselect("Hyperparameters to search", span(K + "names"), format_func=LABELS.get,
+                                key=K + "names")
+        c = st.columns(2)
+        budget = c[0].number_input("Trials per strategy (budget)", *span(K + "budget"), key=K + "budget")
+        seed = c[1].number_input("Seed", *span(K + "seed"), key=K + "seed")
+        epochs = c[0].number_input("Epochs at most", *span(K + "epochs"), key=K + "epochs")
+        patience = c[1].number_input("Early-stopping patience", *span(K + "patience"), key=K + "patience")
+        names = [n for n in search.SPACE if n in chosen]  # one order, so a link gives the same picture
+        ranges = ", ".join(f"{LABELS[n]} {search.SPACE[n].low:g}–{search.SPACE[n].high:g}" for n in names)
+        st.caption(f"Ranges: {ranges or 'none chosen'}. Hyperparameters not searched keep "
+                   + ", ".join(f"{LABELS[n]} {v:g}" for n, v in search.DEFAULTS.items()) + ".")
+    with picture:
+        show_trials(names, int(budget), int(seed))
     return names, int(budget), int(seed), int(epochs), int(patience)
+
+
+def show_trials(names, budget, seed) -> None:
+    """The settings both strategies will try, before anything trains."""
+    try:
+        trials = trials_frame({n: search.SPACE[n] for n in names}, budget, seed)
+    except ValueError as problem:
+        st.info(str(problem))
+        return
+    st.altair_chart(trials_chart(trials, names), width="stretch")
+    st.caption(f"The {budget} trials of each strategy, before any training"
+               + (f" (shown: {LABELS[names[0]]} and {LABELS[names[1]]})." if len(names) > 2 else "."))
 
 
 def run_searches(names, budget, seed, epochs, patience, guess) -> None:
@@ -125,10 +150,16 @@ def show_keras_tuner() -> None:
     st.code(KERAS_TUNER, language="python")
 
 
+links.restore(SCHEMA, PAGE)  # a shared link sets every control, seed included
 st.title("Hyperparameter search")
-st.markdown("Learning rate, network size, penalties, dropout: which settings work best? Try them in a **search**, "
+links.show_ignored(PAGE)
+link_slot = st.container()
+explain("Learning rate, network size, penalties, dropout: which settings work best? Try them in a **search**, "
             "compare on the validation set, and only then look at the test set.")
 names, budget, seed, epochs, patience = show_settings()
+links.sync(SCHEMA, PAGE)
+with link_slot:
+    links.link_box(PAGE)
 guess = st.radio("Predict first: with the same budget, will grid or random search find the better validation "
                  "accuracy?", CHOICES, index=None, key=K + "guess", horizontal=True)
 gate.offer_to_class()

@@ -9,10 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from models.core.links import decode, encode, ignored_text
 from models.core.paths import ROOT
+from pages.evaluation.search_link import SCHEMA as SEARCH
 from pages.evaluation.validation_link import SCHEMA as VALIDATION
 from tests.test_links import HOSTILE, random_value
 
-SCHEMAS = {"validation": VALIDATION}
+SCHEMAS = {"validation": VALIDATION, "hyperparameter_search": SEARCH}
 WIDGETS = ("number_input", "slider", "selectbox", "checkbox", "radio", "select_slider", "multiselect", "toggle",
            "text_input", "segmented_control")
 
@@ -99,10 +100,12 @@ def assert_opened(at: AppTest, schema, link: dict) -> None:
 
 
 def assert_hostile(at: AppTest, schema) -> None:
+    """Defaults everywhere, and one line about the link (a page may have warnings of its own, about other things)."""
     assert not at.exception, [e.value for e in at.exception]
     assert {f.key: at.session_state[f.key] for f in schema} == {f.key: f.default for f in schema}
-    [warning] = at.warning
+    [warning] = [w for w in at.warning if "link" in w.value]
     assert "cannot use" in warning.value and "<" not in warning.value and "script" not in warning.value
+    assert not any("cannot use" in w.value for w in at.warning if w is not warning)
 
 
 HOSTILE_LINK = {"x" * 10_000: "1", "seed": "<script>alert(1)</script>"}
@@ -156,3 +159,62 @@ def test_a_hostile_validation_link_opens_with_defaults_and_one_line():
     at = opened("validation", HOSTILE_LINK | {"k": "1e999", "t": "nan", "share": "0.9", "cell": "<b>3-8</b>",
                                               "strat": "yes"})
     assert_hostile(at, VALIDATION)
+
+
+# --- Hyperparameter search ---
+
+SEARCH_LINK = {"search": "units,learning_rate", "budget": "2", "seed": "1", "epochs": "6", "patience": "3"}
+LABEL = {"learning rate": "learning_rate", "neurons per layer": "units", "L2 penalty": "l2",
+         "dropout rate": "dropout_rate"}
+
+
+def test_the_search_widgets_range_is_the_links_range():
+    at = opened("hyperparameter_search", {})
+    assert not at.exception
+    assert_ranges(at, SEARCH, labels={"search_names": LABEL.get})
+
+
+def test_the_trials_picture_is_the_libraries_candidates():
+    from models.evaluation import search
+    from pages.evaluation.search_parts import trials_frame
+
+    space = {n: search.SPACE[n] for n in ("learning_rate", "units")}
+    trials = trials_frame(space, 5, 3)
+    for strategy in search.STRATEGIES:
+        part = trials[trials.strategy == strategy][list(space)].to_dict("records")
+        assert part == search.candidates(space, strategy=strategy, budget=5, seed=3)
+
+
+def search_by_hand() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/hyperparameter_search.py"), default_timeout=300).run()
+    at.multiselect(key="search_names").set_value(["learning_rate", "units"])
+    for key, value in (("budget", 2), ("seed", 1), ("epochs", 6), ("patience", 3)):
+        at.number_input(key=f"search_{key}").set_value(value)
+    return at.run()
+
+
+def test_the_search_page_opens_from_a_link_with_the_trials_of_the_same_settings_by_hand():
+    from_link, by_hand = opened("hyperparameter_search", SEARCH_LINK), search_by_hand()
+    assert_opened(from_link, SEARCH, SEARCH_LINK)
+    assert not [w for w in from_link.warning if "link" in w.value]
+    assert address(from_link) == address(by_hand)
+    pictures = [next(c.proto.spec for c in at.get("vega_lite_chart")) for at in (from_link, by_hand)]
+    default = opened("hyperparameter_search", {})
+    assert pictures[0] == pictures[1] != next(c.proto.spec for c in default.get("vega_lite_chart"))
+
+
+@pytest.mark.slow
+def test_a_search_from_a_link_equals_the_same_search_by_hand():
+    results = []
+    for at in (opened("hyperparameter_search", SEARCH_LINK), search_by_hand()):
+        at.radio(key="search_guess").set_value("grid").run()
+        at.button(key="search_run").click().run()
+        assert not at.exception and not at.error
+        results.append(next(d.value for d in at.dataframe if "val_accuracy" in d.value.columns))
+    assert results[0].equals(results[1]) and len(results[0]) == 3  # a 1×1 grid fits a budget of 2, random uses 2
+
+
+def test_a_hostile_search_link_opens_with_defaults_and_one_line():
+    at = opened("hyperparameter_search", HOSTILE_LINK | {"search": "units,<img src=x onerror=alert(1)>",
+                                                         "budget": "33", "epochs": "-1", "patience": "1e2"})
+    assert_hostile(at, SEARCH)

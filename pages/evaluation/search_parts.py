@@ -2,7 +2,7 @@
 import altair as alt
 import pandas as pd
 
-from models.evaluation.search import SPACE
+from models.evaluation.search import SPACE, STRATEGIES, candidates
 
 STRATEGY_COLORS = alt.Scale(domain=["grid", "random"], range=["#1f77b4", "#ff7f0e"])
 LEGEND = alt.Legend(orient="top", direction="horizontal", labelLimit=0, title=None)
@@ -58,3 +58,27 @@ def values_tried(results: pd.DataFrame, names) -> pd.DataFrame:
     return pd.DataFrame([{"strategy": strategy, "trials": len(part),
                           **{LABELS[n]: int(part[n].nunique()) for n in names}}
                          for strategy, part in results.groupby("strategy")])
+
+
+def trials_frame(space: dict, budget: int, seed: int) -> pd.DataFrame:
+    """The settings each strategy's trials will use (before any training), one row per trial."""
+    return pd.DataFrame([{"strategy": strategy, "trial": number, **trial} for strategy in STRATEGIES
+                         for number, trial in enumerate(candidates(space, strategy=strategy, budget=budget,
+                                                                   seed=seed), start=1)])
+
+
+def trials_chart(trials: pd.DataFrame, names, height: int = 330) -> alt.Chart:
+    """Where the trials fall in the first two searched hyperparameters: grid points on lines, random ones spread."""
+    axes = [alt.X, alt.Y]
+    encoding = {}
+    for axis, name in zip(axes, names[:2]):
+        scale = alt.Scale(type="log") if SPACE[name].log else alt.Scale(zero=False)
+        encoding[axis.__name__.lower()] = axis(f"{name}:Q", title=LABELS[name], scale=scale,
+                                               axis=alt.Axis(tickCount=5))
+    if len(names) < 2:
+        encoding["y"] = alt.Y("strategy:N", title=None)
+    return alt.Chart(trials).mark_point(size=90, filled=True, opacity=0.85).encode(
+        **encoding, color=alt.Color("strategy:N", scale=STRATEGY_COLORS, legend=LEGEND),
+        shape=alt.Shape("strategy:N", legend=None),
+        tooltip=["strategy:N", "trial:Q", *[alt.Tooltip(f"{n}:Q", format=".3g") for n in names]],
+    ).properties(height=height)
