@@ -1,129 +1,114 @@
 """Data augmentation: Keras preprocessing layers on a picture, when a transform keeps the label, and EDA for text."""
 import hashlib
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from models.core.guess import grade_choice
 from models.engine.heavy_work import heavy_work
 from models.images import augmentation as aug
-from models.images import text_augmentation as eda
 from models.vision.images import center_crop_resize, to_array
+from pages.images.augmentation_link import GRIDS, MAX_SEED, PAGE, SCHEMA, K, defaults, join_pairs, span
+from pages.images.augmentation_parts import layer_controls, show_details, show_inference, show_text
+from pages.shared import links
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.image_input import SOURCES, pick_image
 from pages.shared.navigation import ensure_app_navigation
-from pages.shared.present import explain
+from pages.shared.present import explain, presenting
 
 ensure_app_navigation()
 
-GRIDS = {"3 × 3": 3, "4 × 4": 4, "5 × 5": 5}
-MAX_SEED = 2**31 - 100
 QUIZ = RevealGate("augmentation_quiz")
+state = st.session_state
+
+
+def main() -> None:
+    for key, value in defaults().items():  # defaults here, not as value=, so that a link can set them
+        state.setdefault(key, value)
+    if links.restore(SCHEMA, PAGE):  # a shared link sets every setting, seeds included
+        state.update(join_pairs(state))
+        state.pop(K + "source", None)  # pictures cannot travel in a link: it opens with the sample gallery
+    st.title("Data augmentation")
+    links.show_ignored(PAGE)
+    explain(
+        "A network trained on a few hundred pictures soon memorises them: it **overfits**. Data augmentation shows "
+        "it a slightly different version of every picture each time it sees it (flipped, turned, shifted, "
+        "recoloured), so it must learn what stays the same. The dataset on disk does not grow; what grows is the "
+        "variety the model sees over the epochs. In Keras the transforms are **preprocessing layers**, `Random…`, "
+        "that change pictures only while the model trains."
+    )
+    picture_tab, text_tab = st.tabs(["Pictures", "Text"])
+    with text_tab:  # drawn first: every widget exists before the address is written
+        show_text()
+    with picture_tab:
+        link_slot = show_pictures()
+    links.sync(SCHEMA, PAGE)
+    if link_slot is not None:
+        with link_slot:
+            links.link_box(PAGE)
+            if state.get(K + "source", SOURCES[0]) != SOURCES[0]:
+                st.caption("Your own picture cannot travel in a link: it opens with the sample picture.")
 
 
 def next_seed() -> None:
-    st.session_state["augmentation_seed"] = (st.session_state.get("augmentation_seed", 1) + 1) % (MAX_SEED + 1)
+    state[K + "seed"] = (state.get(K + "seed", 1) + 1) % (MAX_SEED + 1)
 
 
-def layer_controls(transform: aug.Transform) -> dict | None:
-    """A checkbox, the safety sentence and the sliders of one layer; its settings, or None when off."""
-    name = f"{transform.label} · `{transform.layer}`"
-    on = st.checkbox(name, value=transform.on_by_default, key=f"augmentation_{transform.key}_on")
-    st.caption(f"Keeps the label? {transform.safe_when}")
-    values = {}
-    for s in transform.settings:
-        key = f"augmentation_{transform.key}_{s.name}"
-        if s.choices:
-            values[s.name] = st.selectbox(s.label, s.choices, index=s.choices.index(s.default), key=key,
-                                          disabled=not on, help=s.help or None)
-        else:
-            value = st.slider(s.label, s.low, s.high, s.default, s.step, key=key, disabled=not on,
-                              help=s.help or None)
-            # Sliders hand back binary floats such as 0.15000000000000002; the code snippet should read 0.15.
-            values[s.name] = tuple(round(v, 4) for v in value) if s.is_range else round(value, 4)
-    return values if on else None
+def show_pictures():
+    """The picture, the quiz, the layers and the grid; presenting, the grid comes first and the settings fold."""
+    present = presenting()
+    grid_slot, quiz_slot = (st.container(), st.container()) if present else (None, None)
+    with st.expander("Picture and layers") if present else st.container():
+        picked = show_picture()
+        if picked is None:
+            return None
+        working, sample = picked
+        if not present:
+            show_quiz(sample)
+        settings, fill_mode = show_layers()
+    if present:
+        with quiz_slot:
+            show_quiz(sample)
+    with grid_slot if present else st.container():
+        link_slot, passed = show_grid(working, settings, fill_mode)
+    if passed is not None:
+        show_inference(working, to_array(working), passed)
+        show_details()
+    return link_slot
 
 
-st.title("Data augmentation")
-explain(
-    "A network trained on a few hundred pictures soon memorises them: it **overfits**. Data augmentation shows "
-    "it a slightly different version of every picture each time it sees it (flipped, turned, shifted, "
-    "recoloured), so it must learn what stays the same. The dataset on disk does not grow; what grows is the "
-    "variety the model sees over the epochs. In Keras the transforms are **preprocessing layers**, `Random…`, "
-    "that change pictures only while the model trains."
-)
-picture_tab, text_tab = st.tabs(["Pictures", "Text"])
-
-# ---- Text: EDA, no model needed ------------------------------------------------------------------
-with text_tab:
-    st.header("Augmenting sentences")
-    st.markdown(
-        "For text, Wei & Zou (2019) proposed **EDA**, four easy operations on words. With α the share of words "
-        "to change and $l$ the number of words, $n = \\max(1, \\lfloor αl \\rfloor)$:\n"
-        "- **Synonym replacement (SR):** pick $n$ different words that have synonyms; replace each by a random "
-        "synonym (every time it occurs).\n"
-        "- **Random insertion (RI):** $n$ times, insert a random synonym of a random word at a random place.\n"
-        "- **Random swap (RS):** $n$ times, swap two words at random positions.\n"
-        "- **Random deletion (RD):** delete each word with probability α (at least one word stays).\n\n"
-        "The paper looks synonyms up in WordNet; this page uses a small built-in list. As in the paper's code, "
-        "the sentence is lower-cased and punctuation is dropped first. EDA helped most on small datasets, and "
-        "small changes (α around 0.1) worked well. It can change the label too: delete *not* from "
-        "*not good* and a review's sentiment flips."
-    )
-    sentence = st.text_area("Your sentence", value=eda.EXAMPLE_SENTENCE, max_chars=eda.MAX_CHARACTERS,
-                            key="augmentation_text")
-    left, right = st.columns(2)
-    alpha = left.slider("α: share of words to change", 0.05, 0.5, 0.1, 0.05, key="augmentation_text_alpha")
-    text_seed = right.number_input("Seed", 0, MAX_SEED, 0, 1, key="augmentation_text_seed")
-    try:
-        words = eda.words_of(sentence)
-        alpha = round(alpha, 4)
-        results = {method: eda.augment_sentence(sentence, method, alpha=alpha, seed=int(text_seed))
-                   for method in eda.METHODS}
-    except ValueError as error:
-        st.error(str(error), icon=":material/error:")
-    else:
-        known = eda.words_with_synonyms(sentence)
-        st.caption(f"{len(words)} words, so n = max(1, ⌊{alpha:g} × {len(words)}⌋) = "
-                   f"{eda.changes_count(len(words), alpha)}. Words with synonyms in the built-in list: "
-                   + (", ".join(known) if known else "none, so SR and RI leave this sentence unchanged") + ".")
-        # words_of keeps only letters, digits and apostrophes, so no cell can hold Markdown or LaTeX.
-        st.table(pd.DataFrame({"method": [eda.METHODS[m] for m in results],
-                               "augmented sentence": list(results.values()),
-                               "what changed": [eda.change_summary(sentence, results[m], m) for m in results]})
-                 .set_index("method"))
-        st.caption("The same seed gives the same sentences; change it for new ones.")
-
-# ---- Pictures ------------------------------------------------------------------------------------
-with picture_tab:
+def show_picture():
     st.header("1 · A picture")
-    image, description = pick_image("augmentation", default_sample="arrow_sign")
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        image, description = pick_image("augmentation")  # the default sample is set in main
     if image is None:
-        st.stop()
+        return None
     working = center_crop_resize(image, aug.IMAGE_SIZE)
-    pixels = to_array(working)
-    st.image(working, caption=f"{description}, centre-cropped to {aug.IMAGE_SIZE} × {aug.IMAGE_SIZE} pixels",
-             width=aug.IMAGE_SIZE)
+    right.image(working, caption=f"{description}, centre-cropped to {aug.IMAGE_SIZE} × {aug.IMAGE_SIZE} pixels",
+                width=aug.IMAGE_SIZE)
+    from_gallery = state.get(K + "source") == SOURCES[0]
+    return working, state.get(K + "sample") if from_gallery else None
 
-    from_gallery = st.session_state.get("augmentation_source") == SOURCES[0]
-    sample = st.session_state.get("augmentation_sample") if from_gallery else None
+
+def show_quiz(sample) -> None:
     quiz = aug.LABEL_QUIZZES.get(sample)
     st.header("2 · Predict first")
     if quiz is None:
         st.info("Pick the digit six, the arrow sign or the traffic light from the sample gallery for a "
                 "question about which transforms change a picture's label.")
-    else:
-        st.markdown(f"This picture shows **{quiz.label}**. Which of these layers could change that label?")
-        guess = st.radio("Your guess", quiz.options, index=None, key="augmentation_quiz_guess")
-        if st.button("Lock in my guess and reveal", type="primary", key="augmentation_quiz_reveal",
-                     disabled=guess is None):
-            QUIZ.reveal(sample, grade_choice(guess, quiz.answer))
-        if QUIZ.revealed(sample):
-            show_verdict(QUIZ.feedback())
-            st.markdown(f"{quiz.explanation} Switch that layer on in step 3 and press **New samples** to see it.")
+        return
+    st.markdown(f"This picture shows **{quiz.label}**. Which of these layers could change that label?")
+    guess = st.radio("Your guess", quiz.options, index=None, key="augmentation_quiz_guess")
+    if st.button("Lock in my guess and reveal", type="primary", key="augmentation_quiz_reveal",
+                 disabled=guess is None):
+        QUIZ.reveal(sample, grade_choice(guess, quiz.answer))
+    if QUIZ.revealed(sample):
+        show_verdict(QUIZ.feedback())
+        st.markdown(f"{quiz.explanation} Switch that layer on in step 3 and press **New samples** to see it.")
 
+
+def show_layers():
     st.header("3 · Choose the layers")
     st.caption("Each layer gets its own seed (the pipeline's seed + its position), and the layers run in the "
                "order listed.")
@@ -138,72 +123,60 @@ with picture_tab:
                 if values is not None:
                     settings[transform.key] = values
     settings = {key: settings[key] for key in aug.TRANSFORMS if key in settings}  # the pipeline's order
-    fill_mode = st.selectbox("Fill for the corners that rotation, zoom, shift and shear uncover", aug.FILL_MODES,
-                             key="augmentation_fill_mode")
+    fill_mode = st.selectbox("Fill for the corners that rotation, zoom, shift and shear uncover",
+                             span(K + "fill_mode"), key=K + "fill_mode")
+    return settings, fill_mode
 
-    st.header("4 · Augmented samples")
-    # A wrapping row: the three controls share a line on a laptop and wrap on a tablet, never cut off.
-    controls = st.container(horizontal=True, vertical_alignment="bottom")
-    grid_name = controls.segmented_control("Grid", list(GRIDS), default="3 × 3", required=True,
-                                          key="augmentation_grid_size")
-    st.session_state.setdefault("augmentation_seed", 1)  # set here, not as value=, because New samples changes it
-    seed = controls.number_input("Seed", 0, MAX_SEED, step=1, key="augmentation_seed", width=220,
-                                 help="The same seed always gives the same grid.")
-    controls.button("New samples", icon=":material/casino:", key="augmentation_new", on_click=next_seed)
-    if not settings:
-        st.info("Switch on at least one layer above to see augmented samples.")
-        st.stop()
-    side = GRIDS[grid_name]
-    signature = (hashlib.sha256(pixels.tobytes()).hexdigest(), repr(settings), int(seed), side, fill_mode)
-    cached = st.session_state.get("augmentation_result")
-    if cached is None or cached[0] != signature:
-        try:
-            with st.spinner("Augmenting…"), heavy_work():
-                samples = aug.augment_copies(pixels, settings, int(seed), side * side, fill_mode=fill_mode)
-                passed = aug.inference_pass(pixels, settings, int(seed), fill_mode=fill_mode)
-        except Exception as error:  # noqa: BLE001 - a layer refusing a setting must not show a traceback
-            show_unexpected(error, "Augmenting with these settings")
-            st.stop()
-        cached = (signature, aug.tile_grid(samples, side), samples.shape, passed)
-        st.session_state["augmentation_result"] = cached
-    _, grid, shape, passed = cached
-    st.image(grid, caption=f"{shape[0]} augmented copies of the picture, {shape[1]} × {shape[2]} pixels each, "
-                           f"from one call augment(batch, training=True) with seed {seed}.")
+
+def show_grid(working, settings: dict, fill_mode: str):
+    """Section 4: the grid and its controls; (the slot beside them for the link box, the training=False pass).
+
+    Presenting, the grid fills the left of the screen and its controls stand beside it."""
+    present = presenting()
+    picture_area, side_area = st.columns([3, 2]) if present else (st.container(),) * 2
+    with side_area:
+        st.header("4 · Augmented samples")
+        # A wrapping row: the controls share a line on a laptop and wrap on a tablet, never cut off.
+        controls = st.container(horizontal=not present, vertical_alignment="bottom")
+        grid_name = controls.segmented_control("Grid", span(K + "grid_size"), required=True, key=K + "grid_size")
+        seed = int(controls.number_input("Seed", *span(K + "seed"), step=1, key=K + "seed", width=220,
+                                         help="The same seed always gives the same grid."))
+        controls.button("New samples", icon=":material/casino:", key=K + "new", on_click=next_seed)
+        link_slot = controls.container(width="content")
+    with picture_area:
+        if not settings:
+            st.info("Switch on at least one layer above to see augmented samples.")
+            return link_slot, None
+        result = augmented(to_array(working), settings, seed, GRIDS[grid_name], fill_mode)
+        if result is None:
+            return link_slot, None
+        grid, shape, passed = result
+        st.image(grid, width="stretch" if present else "content",
+                 caption=f"{shape[0]} augmented copies of the picture, {shape[1]} × {shape[2]} pixels each, from "
+                         f"one call augment(batch, training=True) with seed {seed}.")
     st.markdown("The same pipeline as code, ready to copy:")
-    st.code(aug.code_snippet(settings, int(seed), fill_mode=fill_mode), language="python", wrap_lines=True)
+    st.code(aug.code_snippet(settings, seed, fill_mode=fill_mode), language="python", wrap_lines=True)
     if "crop" in settings:
         st.caption("RandomCrop crops all pictures of one batch at the same place, so the copies above share "
                    "one crop; in training each batch gets a new one.")
+    return link_slot, passed
 
-    st.header("5 · Only while training")
-    st.markdown(
-        "Keras calls these layers with `training=True` inside `model.fit` and with `training=False` in "
-        "`model.predict`, `model.evaluate` and a plain `model(x)`. Then they let the picture through "
-        "unchanged, so they can live inside the model itself. Here is the same pipeline, same seed, with "
-        "`training=False`:"
-    )
-    pictures = st.container(horizontal=True)  # wraps on a tablet instead of overlapping
-    before, after, numbers = pictures.container(width="content"), pictures.container(width="content"), \
-        pictures.container(width=260)
-    before.image(working, caption="the picture", width=aug.IMAGE_SIZE)
-    after.image(aug.to_uint8(passed), caption="augment(picture, training=False)", width=aug.IMAGE_SIZE)
-    difference = float(np.max(np.abs(passed - pixels))) if passed.shape == pixels.shape else None
-    numbers.metric("largest pixel difference", "different size" if difference is None else f"{difference:g}")
-    numbers.caption("0 means every pixel is identical. Checking a model on augmented pictures would measure "
-                    "it on pictures it will never be shown; that is why the layers switch off.")
 
-    with st.expander("Keras 3.15 details, checked against its source"):
-        st.markdown(
-            "- `RandomFlip(mode=\"horizontal_and_vertical\")` draws one coin per picture for both axes: "
-            "it gives the picture or its 180° turn, never a single flip.\n"
-            "- `RandomContrast(factor=0.3)` only *raises* contrast (× 1 … 1.3), although its docstring says "
-            "× 0.7 … 1.3; `factor=(0.3, 0.3)` gives × 0.7 … 1.3.\n"
-            "- `RandomSaturation` with a single number f draws from (−f, f), which gives negative saturation; "
-            "pass a (low, high) pair between 0 and 1. Above 0.5 it can push pixels below 0.\n"
-            "- `RandomCrop` returns the picture **uncropped** with `training=False` (its docstring says it "
-            "centre-crops), so a model behind it sees different sizes in training and in prediction.\n"
-            "- `RandomGaussianBlur`, `RandomErasing` and `RandomPerspective` read `factor` as a *chance*; a "
-            "single number p makes the chance itself random between 0 and p.\n"
-            "- The colour layers assume pixels in `value_range=(0, 255)`; for pictures scaled to 0…1 pass "
-            "`value_range=(0, 1)`."
-        )
+def augmented(pixels, settings: dict, seed: int, side: int, fill_mode: str):
+    """(grid picture, batch shape, training=False output), kept for the same inputs; None after an error shown."""
+    signature = (hashlib.sha256(pixels.tobytes()).hexdigest(), repr(settings), seed, side, fill_mode)
+    cached = state.get(K + "result")
+    if cached is None or cached[0] != signature:
+        try:
+            with st.spinner("Augmenting…"), heavy_work():
+                samples = aug.augment_copies(pixels, settings, seed, side * side, fill_mode=fill_mode)
+                passed = aug.inference_pass(pixels, settings, seed, fill_mode=fill_mode)
+        except Exception as error:  # noqa: BLE001 - a layer refusing a setting must not show a traceback
+            show_unexpected(error, "Augmenting with these settings")
+            return None
+        cached = (signature, aug.tile_grid(samples, side), samples.shape, passed)
+        state[K + "result"] = cached
+    return cached[1:]
+
+
+main()
