@@ -1,10 +1,13 @@
 """Two app processes behind nginx (tests/proxy/): sticky sessions by cookie, WebSockets, one Redis for the polls."""
 import asyncio
 import contextlib
+import http.server
+import json
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import defaultdict
@@ -13,24 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from models.classroom.rooms import REDIS_ENV
 from tests.redis_server import redis_unavailable_reason, running_redis
-from tests.streamlit_server import browser_unavailable_reason, free_port, running_app
+from tests.streamlit_server import browser_unavailable_reason, free_port, running_app, wait_for_script
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PROXY = Path(__file__).resolve().parent / "proxy"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-_reason = browser_unavailable_reason() or redis_unavailable_reason() or (
-    None if NGINX else "no nginx (apt-get install nginx)")
-if _reason:
-    pytest.skip(f"proxy tests skipped: {_reason}", allow_module_level=True)
-
-from playwright.sync_api import expect  # noqa: E402
-
-from benchmarks.load import run_load  # noqa: E402
-from models.classroom.redis_store import RedisRoomStore  # noqa: E402
-from models.classroom.rooms import REDIS_ENV  # noqa: E402
-from tests.browser import DESKTOP, main, settle  # noqa: E402
-from tests.streamlit_server import wait_for_script  # noqa: E402
+if NGINX is None:
+    pytest.skip("proxy tests skipped: no nginx (apt-get install nginx)", allow_module_level=True)
+_browser_reason = browser_unavailable_reason() or redis_unavailable_reason()
+needs_browser_and_redis = pytest.mark.skipif(_browser_reason is not None, reason=f"proxy tests: {_browser_reason}")
 
 ROUTE_COOKIE = "classroom_route"
 STUDENT_ANSWERS = ["overfitting", "overfitting", "good fit"]
@@ -127,7 +122,7 @@ def route_of(context) -> str:
 def context_on(browser, proxy: Proxy, backend: str):
     """A new browser context (another device) whose route cookie sends it to `backend`."""
     for _ in range(40):  # each fresh cookie lands on either process with even odds
-        context = browser.new_context(viewport=DESKTOP)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
         assert context.request.get(f"{proxy.url}/_stcore/health").ok
         if proxy.backend_of(route_of(context)) == backend:
             return context
@@ -136,6 +131,8 @@ def context_on(browser, proxy: Proxy, backend: str):
 
 
 def open_class_poll(context, proxy: Proxy):
+    from playwright.sync_api import expect
+
     page = context.new_page()
     page.goto(f"{proxy.url}/class_poll")
     wait_for_script(page)
@@ -144,7 +141,76 @@ def open_class_poll(context, proxy: Proxy):
     return page
 
 
+class EchoHandler(http.server.BaseHTTPRequestHandler):
+    """A stand-in app process: answers with its own port and the headers it received."""
+
+    def do_GET(self):  # noqa: N802 - the standard library's name
+        body = json.dumps({"port": self.server.server_address[1], "headers": dict(self.headers)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def echo_backends(count: int = 2):
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler) for _ in range(count)]
+    threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
+    for thread in threads:
+        thread.start()
+    try:
+        yield [f"127.0.0.1:{server.server_address[1]}" for server in servers]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def get(url: str, headers: dict | None = None):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as response:
+        return json.loads(response.read()), response.headers.get_all("Set-Cookie") or []
+
+
+def test_the_route_cookie_keeps_each_browser_on_one_process_and_spreads_the_class():
+    with echo_backends() as backends, running_nginx(backends) as proxy:
+        ports = {int(backend.rsplit(":", 1)[1]) for backend in backends}
+        landed = {port: 0 for port in ports}
+        for _ in range(60):  # sixty devices behind one school router: one client address
+            first, cookies = get(f"{proxy.url}/")
+            assert len(cookies) == 1 and cookies[0].startswith(ROUTE_COOKIE + "=")
+            assert "HttpOnly" in cookies[0] and "Path=/" in cookies[0]
+            cookie = cookies[0].split(";")[0]
+            for path in ("/static/app.js", "/_stcore/host-config", "/_stcore/stream"):
+                again, cookies_again = get(f"{proxy.url}{path}", {"Cookie": cookie})
+                assert again["port"] == first["port"] and cookies_again == []  # the same process, no new cookie
+            landed[first["port"]] += 1
+        assert min(landed.values()) >= 10, landed  # 60 fair coin flips: each process gets its share
+
+
+def test_websocket_upgrades_reach_the_app_with_the_browsers_host():
+    with echo_backends() as backends, running_nginx(backends) as proxy:
+        host = proxy.url.removeprefix("http://")
+        seen, _cookies = get(f"{proxy.url}/_stcore/stream", {"Upgrade": "websocket", "Connection": "Upgrade"})
+        headers = {name.lower(): value for name, value in seen["headers"].items()}
+        assert headers["upgrade"] == "websocket" and headers["connection"] == "upgrade"
+        assert headers["host"] == host  # with the port, which Streamlit's origin check compares
+        plain, _cookies = get(f"{proxy.url}/")
+        assert {name.lower(): value for name, value in plain["headers"].items()}["connection"] == "close"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@needs_browser_and_redis
 def test_a_poll_with_students_on_both_processes_gives_the_teacher_an_exact_tally(browser, cluster):
+    from playwright.sync_api import expect
+
+    from models.classroom.redis_store import RedisRoomStore
+    from tests.browser import main, settle
+
     proxy, (first, second) = cluster["proxy"], cluster["backends"]
     teacher_context = context_on(browser, proxy, first)
     teacher = open_class_poll(teacher_context, proxy)
@@ -198,7 +264,12 @@ def test_a_poll_with_students_on_both_processes_gives_the_teacher_an_exact_tally
         assert len(served[route]) > 3
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
+@needs_browser_and_redis
 def test_three_concurrent_classify_sessions_through_the_proxy_all_succeed(cluster):
+    from benchmarks.load import run_load
+
     proxy, (first, _second) = cluster["proxy"], cluster["apps"]
     before = set(proxy.served())
     with ThreadPoolExecutor(max_workers=1) as pool:  # its own event loop, beside the suite's shared browser
