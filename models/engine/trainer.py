@@ -2,11 +2,11 @@
 
 `model.fit` spends about 60 ms per epoch on bookkeeping for a tiny network. Here each chunk of
 epochs (shuffles, mini-batch steps, validation, early stopping) is one XLA-compiled TensorFlow
-program. Shuffles and dropout masks come from a counter-based hash of (seed, epoch, step), which
-XLA compiles into a few integer operations, so a run depends only on its settings: not on chunk
-sizes, other threads or any global seed.
+program, shared by every session that trains the same network on data of the same shape
+(programs.py): a trainer keeps only its run's weights and optimizer state. Shuffles and dropout
+masks come from a counter-based hash of (seed, epoch, step), which XLA compiles into a few integer
+operations, so a run depends only on its settings: not on chunk sizes, other threads or any global seed.
 """
-import math
 import threading
 
 import keras
@@ -17,7 +17,7 @@ from keras import layers
 
 from models.core.numbers import check_number
 from models.engine.mlp import reinitialize
-from models.engine.randomness import SHUFFLE_STREAM, apply_dropout, hash_key, random_bits
+from models.engine.programs import ProgramKey, architecture, shared_program
 from models.engine.settings import (
     CHUNK_CAPACITY,
     DIVERGENCE_FACTOR,
@@ -36,12 +36,13 @@ from models.engine.settings import (
 class Trainer:
     """Trains one model on data of one shape; reusable (`start` again) without recompiling.
 
-    Holds TensorFlow variables, so keep one per student session. Not for use by two threads at once.
+    The compiled program is shared by every trainer of the same architecture, loss, optimizer, batch size
+    and data shape (programs.py); this object keeps one run's own numbers. Not for two threads at once.
     """
 
     def __init__(self, model: keras.Model, *, loss="binary_crossentropy", optimizer="adam", batch_size=32,
                  n_train: int, n_val: int, shuffle=True, momentum=0.9, huber_delta=1.0, xla=True):
-        self.model = model
+        self._model = model
         self.huber_delta = check_number(huber_delta, "The Huber delta", low=0, low_open=True)
         self.shuffle = bool(shuffle)
         self.loss_name, self.optimizer_name = loss, optimizer
@@ -49,38 +50,40 @@ class Trainer:
         self.n_val = whole(n_val, "The number of validation points", 2)
         self.requested_batch_size = whole(batch_size, "The batch size", 1)
         self.batch_size = min(self.requested_batch_size, self.n_train)
+        shape = architecture(model)  # checks the layers (Dense and Dropout only)
         self._layers = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
-        for layer in self._layers:
-            if not isinstance(layer, (layers.Dense, layers.Dropout)):
-                raise ValueError(f"The trainer handles Dense and Dropout layers (see build_mlp); "
-                                 f"{layer.name!r} is a {type(layer).__name__}.")
         self.input_dim = int(model.inputs[0].shape[-1])
         self.output_units = int(model.outputs[0].shape[-1])
         self._check_loss_fits_model(self._layers[-1])
         self._loss = make_loss(loss, huber_delta=self.huber_delta)
-        self._per_point_loss = make_loss(loss, reduction=None, huber_delta=self.huber_delta)
-        self.optimizer = make_optimizer(optimizer, 0.01, momentum)
-        self._variables = list(model.trainable_variables)
-        self.optimizer.build(self._variables)
+        make_optimizer(optimizer, 0.01, momentum)  # checks the name
         self.n_params = int(model.count_params())
-
-        self._best = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False) for v in self._variables]
-        self._best_val = tf.Variable(math.inf, trainable=False)
-        self._best_epoch = tf.Variable(0, trainable=False)
-        self._wait = tf.Variable(0, trainable=False)
-
-        out = self.output_units
-        signature = [tf.TensorSpec([self.n_train, self.input_dim], tf.float32),
-                     tf.TensorSpec([self.n_train, out], tf.float32),
-                     tf.TensorSpec([self.n_val, self.input_dim], tf.float32),
-                     tf.TensorSpec([self.n_val, out], tf.float32)] + [tf.TensorSpec([], tf.int32)] * 4 + [
-                     tf.TensorSpec([], tf.float32)]
-        self._chunk = tf.function(self._run_chunk, input_signature=signature, jit_compile=xla)
+        self.program = shared_program(ProgramKey(shape, loss, float(self.huber_delta), optimizer,
+                                                 float(momentum) if optimizer == "momentum" else 0.0,
+                                                 self.batch_size, self.n_train, self.n_val, self.shuffle,
+                                                 bool(xla)), model)
+        self._chunk = self.program.chunk
         self._lock = threading.Lock()
         self._data = None
-        self.compiled = False
         self.learning_rate = 0.01
         self.reset(0)
+
+    @property
+    def compiled(self) -> bool:
+        return self.program.compiled
+
+    @property
+    def model(self) -> keras.Model:
+        """The Keras model holding this run's latest weights."""
+        with self._lock:
+            self._sync_model()
+        return self._model
+
+    def _sync_model(self):
+        if self._model_stale:
+            for variable, value in zip(self._model.trainable_variables, self._state.weights):
+                variable.assign(value)
+            self._model_stale = False
 
     def _check_loss_fits_model(self, output_layer):
         activation = keras.activations.serialize(output_layer.activation)
@@ -98,16 +101,9 @@ class Trainer:
         """New initial weights (as `build_mlp(seed=seed)`), fresh optimizer state, empty history."""
         seed = whole(seed, "The seed", 0, 2**31 - 1)
         with self._lock:
-            reinitialize(self.model, seed)
-            learning_rate = float(self.optimizer.learning_rate.numpy())
-            for variable in self.optimizer.variables:
-                variable.assign(tf.zeros(variable.shape, variable.dtype))
-            self.optimizer.learning_rate = learning_rate
-            self._best_val.assign(math.inf)
-            self._best_epoch.assign(0)
-            self._wait.assign(0)
-            for best, variable in zip(self._best, self._variables):
-                best.assign(variable)
+            reinitialize(self._model, seed)
+            self._state = self.program.initial_state([v.numpy() for v in self._model.trainable_variables])
+            self._model_stale = False
             self.seed = seed
             self.epochs, self.epoch, self.patience = 0, 0, None
             self.status, self.diverged_at = RunStatus.READY, None
@@ -134,9 +130,10 @@ class Trainer:
                    steps_per_epoch=-(-self.n_train // self.batch_size))
         self.reset(seed)
         with self._lock:
-            untrained_loss = float(self._total_loss(data[1], self.model(data[0], training=False)))
+            penalties = self._model.losses
+            untrained = self._loss(data[1], self._model(data[0], training=False))
+            untrained_loss = float(untrained + tf.add_n(penalties) if penalties else untrained)
             self._loss_limit = DIVERGENCE_FACTOR * max(untrained_loss, 1.0)
-            self.optimizer.learning_rate = float(learning_rate)
             self._data = tuple(tf.constant(part) for part in data)
             self.epochs, self.patience, self.learning_rate = epochs, patience, float(learning_rate)
 
@@ -204,15 +201,16 @@ class Trainer:
                 elif self.epoch == self.epochs:
                     self.status = RunStatus.FINISHED
             if self.patience is not None and self.status in (RunStatus.FINISHED, RunStatus.STOPPED_EARLY):
-                for variable, best in zip(self._variables, self._best):
-                    variable.assign(best)
+                self._state = self._state._replace(weights=list(self._state.best))
             return self._result()
 
     def _call_chunk(self, n_epochs):
         patience = 2**30 if self.patience is None else self.patience
-        args = [tf.constant(v, tf.int32) for v in (self.seed, self.epoch, n_epochs, patience)]
-        rows, done, diverged, stopped = self._chunk(*self._data, *args, tf.constant(self._loss_limit, tf.float32))
-        self.compiled = True
+        state, rows, done, diverged, stopped = self.program(
+            self._state, self._data, seed=self.seed, epoch=self.epoch, n_epochs=n_epochs, patience=patience,
+            loss_limit=self._loss_limit, learning_rate=self.learning_rate)
+        if n_epochs:
+            self._state, self._model_stale = state, True
         return rows.numpy(), int(done), bool(diverged), bool(stopped)
 
     def _result(self) -> TrainingResult:
@@ -220,8 +218,8 @@ class Trainer:
         history = pd.DataFrame({"epoch": np.arange(1, len(rows) + 1), "loss": rows[:, 0], "val_loss": rows[:, 2]})
         if self.loss_name not in REGRESSION_LOSSES:
             history["accuracy"], history["val_accuracy"] = rows[:, 1], rows[:, 3]
-        best_epoch = int(self._best_epoch.numpy()) or None
-        best_val = float(self._best_val.numpy()) if best_epoch else None
+        best_epoch = int(self._state.best_epoch) or None
+        best_val = float(self._state.best_val) if best_epoch else None
         return TrainingResult(history=history, status=self.status, epochs_run=self.epoch, epochs=self.epochs,
                               best_epoch=best_epoch, best_val_loss=best_val, diverged_at=self.diverged_at,
                               message=self._message(best_epoch, best_val))
@@ -252,96 +250,6 @@ class Trainer:
         x = np.asarray(x, dtype=np.float32).reshape(-1, self.input_dim)
         return keras.ops.convert_to_numpy(self.model(x, training=False))
 
-    # --- The compiled program ---
-
     def _forward(self, x, training, seed=None, epoch=None, step=None):
-        h = x
-        for index, layer in enumerate(self._layers):
-            if isinstance(layer, layers.Dropout):
-                if training and layer.rate > 0:
-                    h = apply_dropout(h, layer.rate, hash_key(seed, epoch, step, index))
-            else:
-                h = layer(h)
-        return h
-
-    def _total_loss(self, y, p, weight=None):
-        """The data loss (a weighted mean when `weight` masks padding) plus the L1/L2 penalties."""
-        if weight is None:
-            loss = self._loss(y, p)
-        else:
-            loss = tf.reduce_sum(self._per_point_loss(y, p) * weight) / tf.reduce_sum(weight)
-        penalties = self.model.losses
-        return loss + (tf.add_n(penalties) if penalties else 0.0)
-
-    def _correct(self, y, p, weight=None):
-        """How many predictions are right, as Keras' "accuracy" metric counts them."""
-        if self.loss_name == "binary_crossentropy":
-            hits = tf.reduce_all(tf.equal(tf.cast(p > 0.5, tf.float32), y), axis=-1)
-        elif self.loss_name == "categorical_crossentropy":
-            hits = tf.equal(tf.argmax(p, axis=-1), tf.argmax(y, axis=-1))
-        else:
-            return tf.constant(0.0)
-        hits = tf.cast(hits, tf.float32)
-        return tf.reduce_sum(hits if weight is None else hits * weight)
-
-    def _train_step(self, xb, yb, weight, seed, epoch, step):
-        with tf.GradientTape() as tape:
-            p = self._forward(xb, True, seed, epoch, step)
-            loss = self._total_loss(yb, p, weight)
-        grads = tape.gradient(loss, self._variables)
-        self.optimizer.apply(grads, self._variables)
-        return loss, self._correct(yb, p, weight)
-
-    def _train_epoch(self, x, y, seed, epoch):
-        n, size = self.n_train, self.batch_size
-        steps = -(-n // size)
-        if self.shuffle:
-            order = tf.argsort(tf.bitcast(random_bits(hash_key(seed, epoch, SHUFFLE_STREAM), [n]), tf.int32))
-        else:
-            order = tf.range(n)
-        # Pad the shuffled order to whole batches; padding rows get weight 0, so the last step
-        # computes exactly fit's smaller last batch while every step keeps one fixed shape.
-        padding = steps * size - n
-        order = tf.concat([order, tf.zeros([padding], tf.int32)], 0)
-        xs = tf.reshape(tf.gather(x, order), [steps, size, self.input_dim])
-        ys = tf.reshape(tf.gather(y, order), [steps, size, self.output_units])
-        ws = tf.reshape(tf.concat([tf.ones([n]), tf.zeros([padding])], 0), [steps, size])
-        loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
-        for step in tf.range(steps):
-            weight = ws[step] if padding else None
-            loss, hits = self._train_step(xs[step], ys[step], weight, seed, epoch, step)
-            loss_sum += loss * tf.reduce_sum(ws[step])
-            correct += hits
-        return loss_sum / n, correct / n
-
-    def _run_chunk(self, x, y, xv, yv, seed, start_epoch, n_epochs, patience, loss_limit):
-        rows = tf.TensorArray(tf.float32, size=CHUNK_CAPACITY, element_shape=[4])
-        done, diverged, stopped = tf.constant(0), tf.constant(False), tf.constant(False)
-        # A fixed trip count with an early exit: XLA compiles a loop bound that comes from an argument
-        # once per value, so `tf.range(n_epochs)` recompiled for every new chunk size.
-        for i in tf.range(CHUNK_CAPACITY):
-            if i >= n_epochs:
-                break
-            epoch = start_epoch + i
-            loss, accuracy = self._train_epoch(x, y, seed, epoch)
-            pv = self._forward(xv, False)
-            val_loss = self._total_loss(yv, pv)
-            val_accuracy = self._correct(yv, pv) / self.n_val
-            if tf.logical_not((loss <= loss_limit) & (val_loss <= loss_limit)):  # false for NaN too
-                diverged = tf.constant(True)
-                break
-            rows = rows.write(i, tf.stack([loss, accuracy, val_loss, val_accuracy]))
-            done = i + 1
-            if val_loss < self._best_val:
-                self._best_val.assign(val_loss)
-                self._best_epoch.assign(epoch + 1)
-                self._wait.assign(0)
-                for best, variable in zip(self._best, self._variables):
-                    best.assign(variable)
-            else:
-                self._wait.assign_add(1)
-            if self._wait >= patience:
-                stopped = tf.constant(True)
-                break
-        return rows.stack(), done, diverged, stopped
-
+        """The compiled program's forward pass on this run's weights (dropout masks as in training)."""
+        return self.program.forward(self._state.weights, x, training, seed, epoch, step)[0]
