@@ -1,5 +1,4 @@
 """Loss functions: each loss and its slope against the prediction, why cross-entropy, outliers, which loss to use."""
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -9,24 +8,30 @@ from models.core.numbers import format_number
 from models.engine.heavy_work import heavy_work
 from models.training import loss_fit as F
 from models.training import losses as L
+from pages.foundations import checked_links
+from pages.shared import links
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.navigation import ensure_app_navigation
-from pages.shared.present import explain
+from pages.shared.present import explain, presenting
+from pages.training.loss_functions_link import CHECKS, DEFAULTS, PAGE, SCHEMA, TASKS, points_table, points_text, span
+from pages.training.loss_functions_parts import fit_chart, hover_chart
 
 ensure_app_navigation()
 
-D = L.DEFAULTS | {"fit_delta": F.FIT["delta"]}  # every setting's start value; widget keys are "loss_" + name
 GATE = RevealGate("loss_outliers", question="loss_functions.outliers")
-TASKS = {"classification": "Classification (target 0 or 1, prediction a probability)",
-         "regression": "Regression (target and prediction any numbers)"}
-PALETTE = ["#4c78a8", "#f58518", "#54a24b"]  # distinct hues, not shades of one colour
-LEGEND = alt.Legend(orient="bottom", direction="vertical", labelLimit=400)  # never cut at tablet widths
 NUMBER = st.column_config.NumberColumn(format="%.4f")
 state = st.session_state
+for key, value in DEFAULTS.items():  # start values here, not in the widgets: a link may set them
+    state.setdefault(key, value)
 
 
 def main() -> None:
-    st.title("Loss functions")
+    if checked_links.restore(SCHEMA, PAGE, CHECKS):  # a shared link sets every control, its points included
+        state["loss_points"] = points_table(state["loss_points_link"])
+        state["loss_editor_version"] = state.get("loss_editor_version", 0) + 1
+    title, link_slot = st.columns([3, 1], vertical_alignment="center")
+    title.title("Loss functions")
+    links.show_ignored(PAGE)
     explain(
         "A **loss function** turns a prediction ŷ and the true target y into one number: how wrong the model is. "
         "Training moves the weights downhill on it, so its **slope** ∂L/∂ŷ is what the model actually learns "
@@ -36,6 +41,14 @@ def main() -> None:
     show_logits()           # 2 · why cross-entropy for classification
     show_outliers()         # 3 · outliers: MSE, MAE and Huber fit a line
     show_which_loss()       # 4 · which loss for which task
+    links.sync(SCHEMA, PAGE)
+    with link_slot:
+        links.link_box(PAGE)
+
+
+def folded(label: str):
+    """Where a section's controls go: under its chart in an expander on the projector, else in place."""
+    return st.expander(label) if presenting() else st.container()
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -54,54 +67,48 @@ def reference_fits(delta: float) -> dict:
     return F.fit_lines(F.REFERENCE["x"], F.REFERENCE["y"], delta=delta, guard=heavy_work)
 
 
-def hover_chart(data: pd.DataFrame, x: str, field: str, color: str, title: str, mark: float) -> alt.LayerChart:
-    """Overlaid curves; hovering (or tapping) shows every curve's value at that x; a rule marks the chosen x."""
-    hover = alt.selection_point(fields=[x], nearest=True, on="pointerover", clear="pointerout", empty=False)
-    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{field}:Q", title=title),
-                                  color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(range=PALETTE),
-                                                  legend=LEGEND))
-    tooltip = [f"{color}:N", alt.Tooltip(f"{x}:Q", format=".3f")] + [
-        alt.Tooltip(f"{c}:Q", format=".4f") for c in data.columns if c not in (x, color)]
-    points = base.mark_circle(size=90).encode(opacity=alt.condition(hover, alt.value(1), alt.value(0)),
-                                              tooltip=tooltip).add_params(hover)
-    chosen = alt.Chart(pd.DataFrame({x: [mark]})).mark_rule(color="#888", strokeDash=[4, 3]).encode(x=f"{x}:Q")
-    return alt.layer(base.mark_line(strokeWidth=3), points, chosen).properties(height=260, title=title)
-
-
 def show_curves() -> None:
     st.header("1 · Loss against prediction")
-    a, b, c = st.columns([2, 1, 1])
-    task = a.radio("Task", list(TASKS), format_func=TASKS.get, index=list(TASKS).index(D["task"]), key="loss_task")
-    if task == "classification":
-        target = float(b.radio("Target y", [0, 1], index=int(D["target"]), horizontal=True, key="loss_target"))
-        prediction = c.number_input("Prediction ŷ (probability)", 0.0, 1.0, D["prediction"], 0.01, format="%.4f",
-                                    key="loss_prediction")
-        names, delta = ("binary_crossentropy", "mse"), D["delta"]
-    else:
-        target = b.number_input("Target y", -100.0, 100.0, D["regression_target"], 0.5, key="loss_regression_target")
-        prediction = c.number_input("Prediction ŷ", -1000.0, 1000.0, D["regression_prediction"], 0.5,
-                                    key="loss_regression_prediction")
-        delta = a.slider("Huber δ: squared inside ±δ, straight outside", 0.1, 3.0, D["delta"], 0.1, key="loss_delta")
-        names = L.REGRESSION
+    charts = st.container()  # on the projector the curves come first, their controls folded below
+    with folded("Task, target and prediction"):
+        a, b, c = st.columns([2, 1, 1])
+        task = a.radio("Task", span("loss_task"), format_func=TASKS.get, key="loss_task")
+        if task == "classification":
+            target = float(b.radio("Target y", span("loss_target"), horizontal=True, key="loss_target"))
+            prediction = c.number_input("Prediction ŷ (probability)", *span("loss_prediction"), step=0.01,
+                                        format="%.4f", key="loss_prediction")
+            names, delta = ("binary_crossentropy", "mse"), state["loss_delta"]
+        else:
+            target = b.number_input("Target y", *span("loss_regression_target"), step=0.5,
+                                    key="loss_regression_target")
+            prediction = c.number_input("Prediction ŷ", *span("loss_regression_prediction"), step=0.5,
+                                        key="loss_regression_prediction")
+            delta = a.slider("Huber δ: squared inside ±δ, straight outside", *span("loss_delta"), step=0.1,
+                             key="loss_delta")
+            names = L.REGRESSION
     data = cached_curves(names, task, target, delta)
-    left, right = st.columns(2)
-    left.altair_chart(hover_chart(data, "prediction", "value", "loss", "loss L(y, ŷ)", prediction), width="stretch")
-    right.altair_chart(hover_chart(data, "prediction", "slope", "loss", "slope ∂L/∂ŷ", prediction), width="stretch")
+    height = 400 if presenting() else 360  # the legend below takes about 90 pixels of it
+    left, right = charts.columns(2)
+    left.altair_chart(hover_chart(data, "prediction", "value", "loss", "loss L(y, ŷ)", prediction, height),
+                      width="stretch")
+    right.altair_chart(hover_chart(data, "prediction", "slope", "loss", "slope ∂L/∂ŷ", prediction, height),
+                       width="stretch")
     lines = []
     for name in names:
         value_text, slope_text, _, _ = L.written_out(name, target, prediction, **({"delta": delta} if name == "huber"
                                                                                    else {}))
         lines.append(f"- **{L.LOSSES[name].label}**: L = {value_text}; slope ∂L/∂ŷ = {slope_text}")
     st.markdown(f"At y = {target:g}, ŷ = {prediction:g}:\n" + "\n".join(lines))
+    note = st.caption if not presenting() else explain  # long notes fold away on the projector
     if task == "classification":
-        st.caption("Cross-entropy punishes a confident wrong answer without limit (−ln ŷ grows as ŷ → 0), while "
+        note("Cross-entropy punishes a confident wrong answer without limit (−ln ŷ grows as ŷ → 0), while "
                    "MSE on a probability never exceeds 1. Keras clips probabilities to [1e-7, 1 − 1e-7] before "
                    "taking the log, so a prediction of exactly 0 or 1 gives a finite loss, at most −ln 1e-7 = "
                    "16.1181, and a slope of 0 there: the clip passes no gradient. A model that outputs logits "
                    "and uses `from_logits=True` avoids this. Categorical cross-entropy is −ln(probability of the "
                    "true class); with two classes it is exactly binary cross-entropy.")
     else:
-        st.caption("MSE's slope grows with the error, so a far-off point pulls hard; MAE's slope is always ±1; "
+        note("MSE's slope grows with the error, so a far-off point pulls hard; MAE's slope is always ±1; "
                    "Huber is MSE near the target and MAE beyond δ, so its slope never exceeds δ.")
 
 
@@ -109,13 +116,16 @@ def show_logits() -> None:
     st.header("2 · Why cross-entropy for classification")
     st.markdown("A classifier's last neuron outputs a **logit** z and its sigmoid turns it into ŷ = σ(z). The weights "
                 "learn from ∂L/∂z. Compare the two losses on the same sigmoid neuron:")
-    a, b = st.columns(2)
-    target = a.radio("True class y", [0, 1], index=D["logit_target"], horizontal=True, key="loss_logit_target")
-    logit = b.number_input("Logit z", -50.0, 50.0, D["logit"], 0.5, key="loss_logit")
+    charts = st.container()
+    with folded("True class and logit"):
+        a, b = st.columns(2)
+        target = a.radio("True class y", span("loss_logit_target"), horizontal=True, key="loss_logit_target")
+        logit = b.number_input("Logit z", *span("loss_logit"), step=0.5, key="loss_logit")
     data = cached_logits(target)
-    left, right = st.columns(2)
-    left.altair_chart(hover_chart(data, "logit", "loss", "pairing", "loss", logit), width="stretch")
-    right.altair_chart(hover_chart(data, "logit", "gradient", "pairing", "gradient ∂L/∂z", logit), width="stretch")
+    left, right = charts.columns(2)
+    left.altair_chart(hover_chart(data, "logit", "loss", "pairing", "loss", logit, 330), width="stretch")
+    right.altair_chart(hover_chart(data, "logit", "gradient", "pairing", "gradient ∂L/∂z", logit, 330),
+                       width="stretch")
     probe = L.logit_probe(target, logit)
     p, (_, mse), (_, bce) = probe["probability"], probe[L.PAIRINGS[0]], probe[L.PAIRINGS[1]]
     st.markdown(f"At z = {logit:g}: ŷ = σ(z) = **{format_number(p)}**. Sigmoid + MSE: ∂L/∂z = 2(ŷ − y)·ŷ(1 − ŷ) = "
@@ -141,12 +151,13 @@ def show_outliers() -> None:
     edited = st.data_editor(state["loss_points"], num_rows="dynamic", hide_index=True, column_config={
         "x": text("x", required=False), "y": text("y", required=False)},
         key=f"loss_editor_{state.get('loss_editor_version', 0)}")
-    delta = st.slider("Huber δ for the fit", 0.1, 5.0, D["fit_delta"], 0.1, key="loss_fit_delta")
+    delta = st.slider("Huber δ for the fit", *span("loss_fit_delta"), step=0.1, key="loss_fit_delta")
     try:
         x, y = F.parse_points(edited)
     except ValueError as problem:
         st.error(str(problem), icon=":material/error:")
         return
+    state["loss_points_link"] = points_text(x, y)  # the address carries the points as typed, exactly
     signature = (tuple(x), tuple(y), delta)
     guess = st.radio("Predict first: which line moves most when one point jumps?", list(F.FIT_LOSSES.values()),
                      index=None, horizontal=True, key="loss_guess")
@@ -169,17 +180,7 @@ def show_outliers() -> None:
     show_verdict(GATE.feedback(), f"The {F.most_moved(table)} line moved most: "
                                   f"{table['largest move'].max():.2f} at most, vertically, between x = {low:g} and "
                                   f"x = {high:g}.")
-    points = pd.concat([F.REFERENCE.assign(data="starting points"), pd.DataFrame({"x": x, "y": y, "data": "yours"})])
-    lines = pd.concat([F.line_points(before, low, high, "starting points"), F.line_points(after, low, high, "yours")])
-    dash = alt.StrokeDash("data:N", title=None, scale=alt.Scale(domain=["yours", "starting points"],
-                                                                range=[[1, 0], [5, 4]]))
-    colors = alt.Color("loss:N", title=None, scale=alt.Scale(range=PALETTE))
-    chart = alt.layer(
-        alt.Chart(lines).mark_line(strokeWidth=2.5).encode(x="x:Q", y="y:Q", color=colors, strokeDash=dash,
-                                                           detail="data:N", tooltip=["loss:N", "data:N"]),
-        alt.Chart(points).mark_point(size=70, filled=True).encode(
-            x="x:Q", y="y:Q", shape=alt.Shape("data:N", title=None), color=alt.value("#333"),
-            tooltip=["data:N", "x:Q", "y:Q"])).properties(height=340)
+    chart = fit_chart(x, y, before, after, low, high)
     st.altair_chart(chart, width="stretch")
     st.dataframe(table, hide_index=True, column_config={c: NUMBER for c in table.columns if c != "loss"})
     st.caption("Dashed: lines on the starting points; solid: on yours. *Largest move* is the biggest vertical "

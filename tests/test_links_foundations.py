@@ -10,20 +10,30 @@ from models.core.links import decode, encode
 from models.core.paths import ROOT
 from models.foundations import activations as act
 from pages.foundations import activations_link
+from models.training import loss_fit as F
+from models.training import losses as L
 from pages.foundations.checked_links import apply_checks
+from pages.training import loss_functions_link
 from tests.test_links import HOSTILE, random_value
 
-LINKS = {"activations": activations_link}
+LINKS = {"activations": activations_link, "loss_functions": loss_functions_link}
 
 
 def random_numbers(rng: random.Random, count: int, low: float = -100.0, high: float = 100.0) -> str:
     return ", ".join(repr(round(rng.uniform(low, high), rng.randint(0, 6))) for _ in range(count))
 
 
+def random_points(rng: random.Random) -> str:
+    count = rng.randint(2, F.MAX_POINTS)
+    xs = [0.0, 1.0] + [round(rng.uniform(-50, 50), rng.randint(0, 17)) for _ in range(count - 2)]
+    return loss_functions_link.points_text(xs, [rng.uniform(-50, 50) for _ in xs])
+
+
 TEXTS = {  # a text a student could type into each text box (or a multiselect's choices in order)
     "activations_functions_link": lambda rng: ",".join(rng.sample(activations_link.NAMES, rng.randint(0, 9))),
     "activations_softmax_others": lambda rng: random_numbers(rng, rng.randint(1, 9)),
     "activations_softmax_vector": lambda rng: random_numbers(rng, rng.randint(1, 10)),
+    "loss_points_link": random_points,
 }
 
 
@@ -216,3 +226,79 @@ def test_activations_present_mode_puts_the_curves_first_and_folds_the_settings()
     normal = opened("activations", {})
     assert layout(normal.main)[:4] == ["h:Compare shapes and slopes", "chart", "chart",
                                        "[Settings for ELU, GELU and softmax]"]
+
+
+# --- Loss functions ---
+
+LOSS = loss_functions_link
+LOSS_LINK = {"task": "regression", "y": "0", "p": "0.25", "ry": "-2.5", "rp": "7.0", "delta": "1.5", "zy": "0",
+             "z": "3.5", "points": "0,1.2;1,2.7;2,5.3;3,6.9;4,9.1;5,11.2;6,12.8;7,40", "fit_delta": "2.0"}
+
+
+def test_loss_widgets_take_exactly_the_links_range():
+    shown = {"loss_task": LOSS.TASKS.get}
+    for task in LOSS.TASKS:  # each task draws its own target and prediction
+        at = opened("loss_functions", {"task": task})
+        drawn = [f for f in LOSS.SCHEMA if f.key in widgets(at)]
+        assert {f.key for f in LOSS.SCHEMA} - {f.key for f in drawn} == (
+            {"loss_points_link", "loss_regression_target", "loss_regression_prediction", "loss_delta"}
+            if task == "classification" else {"loss_points_link", "loss_target", "loss_prediction"})
+        assert_ranges(at, drawn, lambda key, c: shown.get(key, str)(c))
+
+
+def written_lines(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("At y ="))
+
+
+def test_loss_functions_open_from_a_link_as_set_by_hand():
+    from_link = opened("loss_functions", LOSS_LINK)
+    assert_state_is_the_link(from_link, LOSS.SCHEMA, LOSS_LINK)
+    assert not from_link.warning and not from_link.error
+    assert from_link.dataframe[0].value["y"].tolist()[-1] == "40"  # the table holds the link's points
+    by_hand = opened("loss_functions", {})
+    by_hand.radio(key="loss_task").set_value("regression").run()
+    by_hand.number_input(key="loss_regression_target").set_value(-2.5)
+    by_hand.number_input(key="loss_regression_prediction").set_value(7.0)
+    by_hand.slider(key="loss_delta").set_value(1.5)
+    by_hand.radio(key="loss_logit_target").set_value(0)
+    by_hand.number_input(key="loss_logit").set_value(3.5)
+    by_hand.slider(key="loss_fit_delta").set_value(2.0)
+    by_hand.button(key="loss_jump").click().run()  # point 8 jumps to y = 40
+    by_hand.session_state["loss_target"] = 0
+    by_hand.session_state["loss_prediction"] = 0.25
+    by_hand.run()
+    assert not by_hand.exception
+    assert decode(LOSS.SCHEMA, address(by_hand))[0] == decode(LOSS.SCHEMA, LOSS_LINK)[0]
+    expected = [L.written_out(name, -2.5, 7.0, **({"delta": 1.5} if name == "huber" else {}))[:2]
+                for name in L.REGRESSION]  # the library, directly
+    for at in (from_link, by_hand):
+        assert all(value in written_lines(at) and slope in written_lines(at) for value, slope in expected)
+    assert written_lines(from_link) == written_lines(by_hand)
+    assert [m.value for m in from_link.markdown] == [m.value for m in by_hand.markdown]  # the logit numbers too
+    tables = []
+    for at in (from_link, by_hand):  # the three lines fitted to the link's points and to the typed ones
+        at.radio(key="loss_guess").set_value("MSE").run()
+        at.button(key="loss_fit").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        tables.append(at.dataframe[1].value)
+    assert tables[0].equals(tables[1]) and F.most_moved(tables[0]) == "MSE"
+
+
+def test_loss_functions_hostile_link_opens_with_defaults_and_one_line():
+    at = opened("loss_functions", HOSTILE_LINK | {"task": "<b>regression</b>", "y": "2", "p": "1e999", "z": "nan",
+                                                  "points": "<script>alert(1)</script>", "fit_delta": "9" * 400,
+                                                  "zy": "[0](http://evil.example)"})
+    assert_one_plain_warning(at, LOSS.SCHEMA)
+    assert not at.error
+    at = opened("loss_functions", {"points": ";".join(["1,1"] * 41)})  # one bad part: named, the rest kept
+    assert "(points)" in at.warning[0].value.replace("\\", "") and not at.error
+    assert at.dataframe[0].value.equals(F.as_table(F.REFERENCE))
+
+
+def test_loss_functions_present_mode_puts_the_curves_first_and_folds_the_settings():
+    at = opened("loss_functions", {}, present_mode=True)
+    assert not at.exception
+    assert layout(at.main)[:6] == ["[Explanation]", "h:1 · Loss against prediction", "chart", "chart",
+                                   "[Task, target and prediction]", "[Explanation]"]
+    normal = opened("loss_functions", {})
+    assert layout(normal.main)[:3] == ["h:1 · Loss against prediction", "chart", "chart"]
