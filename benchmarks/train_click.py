@@ -30,7 +30,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def open_overfitting(context, base_url):
-    page = context.new_page(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
     page.goto(base_url + "/overfitting")
     page.get_by_test_id("stMain").get_by_role("button", name="Train", exact=True).wait_for(timeout=RESULT_TIMEOUT_MS)
     wait_for_script(page)
@@ -54,7 +54,7 @@ def load_preset(page, name: str) -> None:
 
 
 def student(browser, base_url, pid, who: str, rows: list) -> None:
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = open_overfitting(context, base_url)
     time.sleep(1.0)  # the page's own start-up work is not the click's
     for number, (preset, label) in enumerate([(None, "good fit"), (None, "good fit"), ("Overfit", "overfit"),

@@ -55,6 +55,7 @@ def main() -> None:
         show_results(settings)
     show_run_table()
     show_remedies()
+    state[K + "charts"].end_run()
 
 
 def load_preset(name: str) -> None:
@@ -128,7 +129,10 @@ def show_data(settings: ov.RunSettings, side: int = 340, legends: bool = True) -
     except ValueError as problem:
         st.caption(plain(problem))
         return
-    st.altair_chart(data_chart(points, settings.regression, side=side, legends=legends), width="content")
+    drawn = ("data", settings.dataset, settings.noise, settings.n_samples, settings.validation_fraction,
+             settings.seed, side, legends)
+    state[K + "charts"].draw(st, drawn, lambda: data_chart(points, settings.regression, side=side, legends=legends),
+                             width="content")
     st.caption(f"The {len(points)} points of **{settings.dataset}**: circles train the network, triangles only "
                "test it." if legends else "● training  ▲ validation")
 
@@ -181,9 +185,11 @@ def show_run_table() -> None:
     picked = st.multiselect("Runs to overlay", list(runs), format_func=lambda n: runs[n].name, key=K + "overlay")
     with_training = st.toggle("Also draw training loss (dashed)", key=K + "with_training")
     state[K + "memory"].save()
-    chart = overlay_chart([runs[n] for n in picked], with_training=with_training)
-    if chart is not None:
-        st.altair_chart(chart, width="stretch")
+    shown = [runs[n] for n in picked if not runs[n].history.empty]
+    if shown:
+        drawn = ("overlay", tuple((run.number, run.settings, run.epochs_run) for run in shown), with_training)
+        state[K + "charts"].draw(st, drawn, lambda: overlay_chart(shown, with_training=with_training),
+                                 width="stretch")
     d = st.columns(3)
     d[0].download_button("Download the run table (CSV)", ov.to_csv(table), "runs.csv", "text/csv", key=K + "csv_runs")
     d[1].download_button("Download every curve (CSV)", ov.to_csv(ov.curves_table(list(runs.values()))),

@@ -1,11 +1,45 @@
 """The pictures of the over/underfitting and dropout pages: curves, decision boundary, fitted curve, dropout mask."""
+from collections.abc import Callable, Hashable
+
 import altair as alt
 import pandas as pd
+from streamlit.elements import vega_charts
 
 from models.training import overfitting as ov
 from pages.shared.charts import curve_chart, long_curves
 
 SHAPES = alt.Scale(domain=["training", "validation"], range=["circle", "triangle-up"])
+
+
+class ChartMemo:
+    """The encoded charts (Vega-Lite specs, data as Arrow bytes) that a session's page drew on its last run.
+
+    Building and validating an Altair chart costs 10-30 ms; a rerun that changes nothing re-sends the stored
+    spec instead. Only the charts the last run showed are kept, in the session, so they go with it.
+    """
+
+    def __init__(self):
+        self._kept, self._shown = {}, {}
+
+    def draw(self, where, key: Hashable, build: Callable[[], alt.TopLevelMixin], **options) -> None:
+        """Draw `build()` in `where` (st or a container), encoding it only when `key` was not drawn last time."""
+        spec = self._shown.get(key) or self._kept.get(key)
+        if spec is None:
+            spec = encode(build())
+        self._shown[key] = spec
+        where.vega_lite_chart(dict(spec), **options)
+
+    def end_run(self) -> None:
+        """Keep what this page run showed, drop the rest (call once at the end of the page)."""
+        self._kept, self._shown = self._shown, {}
+
+    def __len__(self) -> int:
+        return len(self._kept | self._shown)
+
+
+def encode(chart) -> dict:
+    """The spec `st.altair_chart` would send for `chart` (its data as Arrow bytes)."""
+    return vega_charts._convert_altair_to_vega_lite_spec(chart)
 
 
 def loss_chart(history: pd.DataFrame, epochs: int, *, marks=None, height=320, y_max=None, metric="loss"):

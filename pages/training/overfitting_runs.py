@@ -9,7 +9,7 @@ from models.engine.settings import RunStatus
 from models.training import overfitting as ov
 from models.training.live import LiveSlot, SettingsMemory, why_cut_short
 from pages.shared.errors import show_unexpected
-from pages.training.fit_charts import loss_chart, picture_chart
+from pages.training.fit_charts import ChartMemo, loss_chart, picture_chart
 
 K = "overfitting_"
 DEFAULTS = ov.widget_values(ov.preset_settings("good fit"), K) | {K + "guess": None, K + "compare_guess": None,
@@ -24,7 +24,8 @@ def start_session() -> LiveSlot:
     came_back = memory.came_back()
     live = state.setdefault(K + "live", LiveSlot())
     state.setdefault(K + "runs", [])
-    state.setdefault(K + "trainers", {})  # compiled trainers hold variables: one cache per student session
+    state.setdefault(K + "trainers", {})  # a student's trainers (their weights); compiled programs are shared
+    state.setdefault(K + "charts", ChartMemo())  # the charts drawn last time, so an idle rerun encodes none
     live.wait_idle()
     if live.runs_cut_short:
         ending = why_cut_short(state, stop_key=K + "stop", new_run_keys=(K + "train", K + "compare"),
@@ -78,7 +79,8 @@ def train_live(job: ov.Job, number: int, slot, live: LiveSlot) -> None:
             with slot.container():
                 st.progress(int(100 * result.epochs_run / result.epochs),
                             text=f"{job.label}: epoch {result.epochs_run} of {result.epochs}")
-                st.altair_chart(loss_chart(result.history, job.settings.epochs, height=280), width="stretch")
+                if not result.done:  # the finished curve is drawn once, by the results below
+                    st.altair_chart(loss_chart(result.history, job.settings.epochs, height=280), width="stretch")
     finally:
         try:
             if result is not None:
@@ -93,6 +95,7 @@ def train_live(job: ov.Job, number: int, slot, live: LiveSlot) -> None:
 
 
 def show_run(run: ov.Run, *, compact=False, y_max=None) -> None:
+    charts, drawn = state[K + "charts"], (run.settings, run.epochs_run, compact, y_max)  # a run's charts, once
     marks = ov.markers(run.history, best_epoch=run.best_epoch, early_stopping=run.settings.patience is not None)
     (st.error if run.status == RunStatus.DIVERGED else st.caption if compact else st.info)(run.message)
     if run.history.empty:
@@ -104,18 +107,22 @@ def show_run(run: ov.Run, *, compact=False, y_max=None) -> None:
     if compact:
         with st.expander(f"**{run.diagnosis.kind.capitalize()}**: why?"):
             st.markdown(run.diagnosis.text)
-        st.altair_chart(loss_chart(run.history, epochs, marks=marks, height=280, y_max=y_max), width="stretch")
+        charts.draw(st, ("loss", *drawn), lambda: loss_chart(run.history, epochs, marks=marks, height=280,
+                                                             y_max=y_max), width="stretch")
         if run.picture is not None:
-            st.altair_chart(picture_chart(run, height=300, legends=False), width="stretch")
+            charts.draw(st, ("picture", *drawn), lambda: picture_chart(run, height=300, legends=False),
+                        width="stretch")
         return
     left, right = st.columns(2)
-    left.altair_chart(loss_chart(run.history, epochs, marks=marks), width="stretch")
+    charts.draw(left, ("loss", *drawn), lambda: loss_chart(run.history, epochs, marks=marks), width="stretch")
     if not run.settings.regression:
-        right.altair_chart(loss_chart(run.history, epochs, metric="accuracy"), width="stretch")
+        charts.draw(right, ("accuracy", *drawn), lambda: loss_chart(run.history, epochs, metric="accuracy"),
+                    width="stretch")
     st.markdown(f"**Diagnosis: {run.diagnosis.kind}.** {run.diagnosis.text}")
     if run.picture is not None:
-        st.altair_chart(picture_chart(run) if run.settings.regression else picture_chart(run, side=340),
-                        width="stretch" if run.settings.regression else "content")
+        charts.draw(st, ("picture", *drawn),
+                    lambda: picture_chart(run) if run.settings.regression else picture_chart(run, side=340),
+                    width="stretch" if run.settings.regression else "content")
         st.caption("Training points are circles, validation points triangles." + (
             "" if run.settings.regression else " The colour behind them is the model's probability of label 1"
             + (", with the weights early stopping restored." if run.settings.patience else ".")))
