@@ -9,35 +9,37 @@ from models.engine.heavy_work import heavy_work
 from models.sequences import gradients as gt
 from models.sequences import memory
 from models.sequences import rnn_steps as rs
+from pages.evaluation.present_parts import folded
+from pages.sequences.recurrent_link import (
+    DEFAULTS,
+    LENGTHS,
+    PAGE,
+    PRESETS,
+    SCHEMA,
+    SYMBOL,
+    K,
+    restore_tables,
+    span,
+    text_key,
+)
+from pages.sequences.recurrent_parts import compare_with_keras, edit_tables, state_chart
+from pages.shared import links
 from pages.shared.charts import curve_chart, long_curves
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, show_verdict
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain, presenting
 
 ensure_app_navigation()
 
-K = "recurrent_"
-PRESETS = {cell: rs.load_presets(cell) for cell in ("simple_rnn", "lstm")}
-SYMBOL = {"inputs": "x", "kernel": "w", "recurrent_kernel": "u", "bias": "b"}  # table -> widget key part
-NEVER = "it never does (up to the longest length)"
-# Every setting of the page in one place (widget key without the prefix -> default).
-DEFAULTS = {"simple_rnn_preset": next(iter(PRESETS["simple_rnn"])), "lstm_preset": next(iter(PRESETS["lstm"])),
-            "grad_length": 50, "grad_scale": 0.9, "grad_activation": "tanh", "grad_cells": list(gt.CELLS),
-            "mem_lengths": list(memory.DEFAULTS.lengths), "mem_units": memory.DEFAULTS.units,
-            "mem_epochs": memory.DEFAULTS.epochs, "mem_seed": memory.DEFAULTS.seed}
 state = st.session_state
-for name, value in DEFAULTS.items():
-    state.setdefault(K + name, value)
+for key, value in DEFAULTS.items():
+    state.setdefault(key, value)
+for cell, table in ((c, t) for c in PRESETS for t in SYMBOL):
+    state.setdefault(text_key(cell, table), "")  # "": the preset's numbers, unedited
 state.setdefault(K + "trainers", {})  # compiled training programs hold variables: one set per session
+NEVER = "it never does (up to the longest length)"
 gate = RevealGate(K + "memory")
-
-
-@st.cache_data(max_entries=200, show_spinner=False)
-def keras_route(cell: str, x, w, u, b) -> dict:
-    """Keras' float64 layer with these weights (a pure function of them, so cached)."""
-    if cell == "simple_rnn":
-        return {"h": rs.keras_simple_rnn(x, w, u, b)}
-    return rs.keras_lstm(x, w, u, b)
 
 
 @st.cache_data(max_entries=200, show_spinner=False)
@@ -46,63 +48,23 @@ def gradient_reports(cells: tuple, length: int, scale: float, activation: str) -
         return [gt.gradient_report(cell, length=length, recurrent_scale=scale, activation=activation) for cell in cells]
 
 
-def edit_tables(cell: str) -> list[pd.DataFrame]:
-    """The preset picker and the four editable tables (text cells, so 2e3 and 1,5 work)."""
-    preset = PRESETS[cell][st.selectbox("Start from", list(PRESETS[cell]), key=K + cell + "_preset")]
-    st.caption(preset["description"])
-    tables, version = rs.weight_tables(preset), preset["name"]
-    slots = st.columns(2) if cell == "simple_rnn" else [st.container(), st.container()]
-    gates = ", grouped by gate: i:h1 feeds unit 1's input gate" if cell == "lstm" else ""
-    labels = ["**Inputs x_t** (one row per time step; add rows for a longer sequence)",
-              f"**Kernel W** (row: input, column: unit{gates})",
-              "**Recurrent kernel U** (row: the previous output h_{t−1})", "**Bias b** (the initial state is 0)"]
-    edited = []
-    for slot, name, label in zip([*slots, st.container(), st.container()], tables, labels):
-        slot.markdown(label)
-        edited.append(slot.data_editor(tables[name], key=f"{K}{cell}_{SYMBOL[name]}_{version}",
-                                       num_rows="dynamic" if name == "inputs" else "fixed"))
-    edited[0].index = [f"t={t + 1}" for t in range(len(edited[0]))]
-    return edited
-
-
-def compare_with_keras(cell: str, tables: list[pd.DataFrame], lines_of) -> None:
-    """The hand computation beside the same numbers from Keras, or a message naming the bad cell."""
-    try:
-        parts = (rs.simple_rnn_parts if cell == "simple_rnn" else rs.lstm_parts)(*tables)
-        lines = lines_of(*parts[:4])
-    except ValueError as problem:
-        st.error(f"This cannot be computed yet. {problem}", icon=":material/error:")
-        return
-    hand_col, keras_col = st.columns([3, 2], gap="medium")
-    for t, step in enumerate(lines, start=1):
-        hand_col.markdown(f"**Step t = {t}**")
-        hand_col.code("\n".join(step), language=None, wrap_lines=True)
-    by_keras = keras_route(cell, *(np.asarray(p) for p in parts[:4]))
-    hand = (rs.simple_rnn_steps if cell == "simple_rnn" else lambda *p: rs.lstm_steps(*p)["h"])(*parts[:4])
-    table = pd.DataFrame([{"t": t + 1, "unit": f"h{j + 1}", "by hand": hand[t, j], "Keras": by_keras["h"][t, j]}
-                          for t in range(hand.shape[0]) for j in range(hand.shape[1])])
-    table["difference"] = (table["by hand"] - table["Keras"]).abs().map(lambda d: f"{d:.1e}")
-    layer = ("SimpleRNN(units, return_sequences=True)" if cell == "simple_rnn"
-             else "LSTM(units, return_sequences=True, return_state=True)")
-    keras_col.markdown("**The same from Keras**")
-    keras_col.caption(f"`keras.layers.{layer}` in float64, holding these weights")
-    keras_col.dataframe(table.assign(**{c: table[c].map(rs.fmt) for c in ("by hand", "Keras")}), hide_index=True,
-                        height="content")
-    if cell == "lstm":
-        c_gap = abs(rs.lstm_steps(*parts[:4])["c"][-1] - by_keras["c_last"]).max()
-        keras_col.caption(f"The last cell state c, returned by `return_state=True`, differs by {c_gap:.1e}.")
-
-
-def show_simple_rnn() -> None:
+def show_simple_rnn(preview) -> None:
     st.header("1 · A SimpleRNN, step by step")
-    st.markdown("A recurrent layer reads a sequence one step at a time and feeds its own output back in: "
-                "**h_t = tanh(x_t·W + h_{t−1}·U + b)**. The same W, U and b are used at every step.")
-    compare_with_keras("simple_rnn", edit_tables("simple_rnn"), rs.simple_rnn_lines)
+    explain("A recurrent layer reads a sequence one step at a time and feeds its own output back in: "
+            "**h_t = tanh(x_t·W + h_{t−1}·U + b)**. The same W, U and b are used at every step.")
+    picture = preview if preview is not None else st.container()  # presenting: the state first, tables folded
+    with folded("The inputs and weights (edit any cell)"):
+        tables = edit_tables("simple_rnn")
+    hand = compare_with_keras("simple_rnn", tables, rs.simple_rnn_lines)
+    if hand is not None:
+        picture.altair_chart(state_chart(hand), width="stretch")
+        picture.caption("The SimpleRNN of section 1: each unit's output h_t at every step, the state it carries "
+                        "from one step to the next.")
 
 
 def show_lstm() -> None:
     st.header("2 · An LSTM cell, gate by gate")
-    st.markdown(
+    explain(
         "Four gates read x_t and h_{t−1}: the **input gate** i = σ(…), **forget gate** f = σ(…), **candidate** "
         "g = tanh(…) and **output gate** o = σ(…). Then **c_t = f·c_{t−1} + i·g** and **h_t = o·tanh(c_t)**.\n\n"
         "**How Keras keeps it.** One kernel of shape (inputs, 4·units) and one recurrent kernel (units, 4·units): "
@@ -114,24 +76,31 @@ def show_lstm() -> None:
         "old Keras 2 used a hard sigmoid). Keras' GRU uses `reset_after=True` (the reset gate multiplies "
         "h_{t−1}·U after the product, with a second bias row) and h_t = z·h_{t−1} + (1 − z)·h̃_t, where some "
         "textbooks swap z and 1 − z.")
-    compare_with_keras("lstm", edit_tables("lstm"), rs.lstm_lines)
+    picture = st.container()
+    with folded("The inputs and weights (edit any cell)"):
+        tables = edit_tables("lstm")
+    hand = compare_with_keras("lstm", tables, rs.lstm_lines)
+    if hand is not None and presenting():
+        picture.altair_chart(state_chart(hand), width="stretch")
 
 
 def show_gradients() -> None:
     st.header("3 · Vanishing and exploding gradients through time")
-    st.markdown("How much does the loss at the **last** step depend on each earlier input? Below: ‖∂L/∂x_t‖ for "
-                "every t, from `tf.GradientTape`, with L the sum of the last state. Each recurrent matrix is a "
-                "random orthogonal matrix × the scale s.")
-    c1, c2, c3 = st.columns(3)
-    length = c1.slider("Sequence length", 2, gt.MAX_LENGTH, key=K + "grad_length")
-    scale = c2.slider("Recurrent scale s", 0.1, 3.0, step=0.05, key=K + "grad_scale")
-    activation = c3.selectbox("Activation", gt.ACTIVATIONS, key=K + "grad_activation")
-    cells = st.multiselect("Cells", list(gt.CELLS), format_func=gt.CELLS.get, key=K + "grad_cells")
-    reports = gradient_reports(tuple(cells), length, scale, activation)
+    explain("How much does the loss at the **last** step depend on each earlier input? Below: ‖∂L/∂x_t‖ for "
+            "every t, from `tf.GradientTape`, with L the sum of the last state. Each recurrent matrix is a "
+            "random orthogonal matrix × the scale s.")
+    picture = st.container()
+    with folded("Length, recurrent scale, activation, cells"):
+        c1, c2, c3 = st.columns(3)
+        length = c1.slider("Sequence length", *span(K + "grad_length"), key=K + "grad_length")
+        scale = c2.slider("Recurrent scale s", *span(K + "grad_scale"), step=0.05, key=K + "grad_scale")
+        activation = c3.selectbox("Activation", span(K + "grad_activation"), key=K + "grad_activation")
+        cells = st.multiselect("Cells", span(K + "grad_cells"), format_func=gt.CELLS.get, key=K + "grad_cells")
+    reports = gradient_reports(tuple(c for c in gt.CELLS if c in cells), length, scale, activation)
     rows = [{"t": t + 1, "cell": gt.CELLS[r.cell], "norm": n} for r in reports for t, n in enumerate(r.norms)
             if np.isfinite(n) and n > 0]
     if rows:
-        st.altair_chart(alt.Chart(pd.DataFrame(rows)).mark_line(point=length <= 30).encode(
+        picture.altair_chart(alt.Chart(pd.DataFrame(rows)).mark_line(point=length <= 30).encode(
             x=alt.X("t:Q", title="time step t"), y=alt.Y("norm:Q", title="‖∂L/∂x_t‖ (log scale)",
                                                          scale=alt.Scale(type="log")),
             color=alt.Color("cell:N", title=None, legend=alt.Legend(orient="top")),
@@ -153,18 +122,19 @@ def show_gradients() -> None:
 def show_memory() -> None:
     st.header("4 · Memory, measured")
     d = memory.DEFAULTS
-    st.markdown(f"The task: **the label is the first token; the rest is noise**. The first token is one of {d.classes} "
+    explain(f"The task: **the label is the first token; the rest is noise**. The first token is one of {d.classes} "
                 f"label symbols, marked as the first (so guessing gives {1 / d.classes:.0%}). Every later token is one "
                 f"of {d.noise_symbols} noise symbols plus random noise (σ = {d.noise_scale:g}) on every input, so no "
                 "input weight can shut the noise out: the network must keep the label in its state. A SimpleRNN "
                 "and an LSTM with the same number of units learn it at each length from the same data and seed "
                 f"(Adam {d.learning_rate:g}, batches of {d.batch_size}); the chart shows each final validation "
                 "accuracy.")
-    c1, c2, c3, c4 = st.columns(4)
-    lengths = c1.multiselect("Lengths", [5, 10, 20, 40, 60, 80], key=K + "mem_lengths")
-    units = c2.number_input("Units", 1, memory.MAX_UNITS, key=K + "mem_units")
-    epochs = c3.number_input("Epochs", 1, 200, key=K + "mem_epochs")
-    seed = c4.number_input("Seed", 0, 2**31 - 1, key=K + "mem_seed")
+    with folded("Lengths, units, epochs, seed"):
+        c1, c2, c3, c4 = st.columns(4)
+        lengths = c1.multiselect("Lengths", LENGTHS, key=K + "mem_lengths")
+        units = c2.number_input("Units", *span(K + "mem_units"), key=K + "mem_units")
+        epochs = c3.number_input("Epochs", *span(K + "mem_epochs"), key=K + "mem_epochs")
+        seed = c4.number_input("Seed", *span(K + "mem_seed"), key=K + "mem_seed")
     settings = memory.MemorySettings(lengths=tuple(sorted(lengths)), units=int(units), epochs=int(epochs),
                                      seed=int(seed))
     choices = [str(n) for n in settings.lengths] + [NEVER]
@@ -220,11 +190,20 @@ def draw_comparison(comparison: memory.Comparison) -> None:
                "a few.")
 
 
-st.title("Recurrent networks")
-st.markdown("A recurrent network reads a sequence step by step and keeps a **state** from one step to the next. "
+if links.restore(SCHEMA, PAGE):  # a shared link sets every control and table, seeds included
+    restore_tables()
+intro, preview = (st.container(), None) if presenting() else st.columns([3, 2], vertical_alignment="center")
+with intro:
+    st.title("Recurrent networks")
+    links.show_ignored(PAGE)
+    link_slot = st.container()
+    explain("A recurrent network reads a sequence step by step and keeps a **state** from one step to the next. "
             "Below, every number is computed by hand and by Keras; then you see why plain RNNs forget and LSTMs "
             "remember longer.")
-show_simple_rnn()
+show_simple_rnn(preview)
 show_lstm()
 show_gradients()
 show_memory()
+links.sync(SCHEMA, PAGE)
+with link_slot:
+    links.link_box(PAGE)

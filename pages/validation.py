@@ -89,8 +89,8 @@ def show_kfold() -> None:
         st.error(str(problem), icon=":material/error:")
         return
     picture.altair_chart(charts.fold_strips(folds, y), width="stretch")
-    picture.caption("Points sorted by class (benign, then malignant), then by fold. Stratified folds split both classes "
-               "in the same ratio; plain k-fold only roughly.")
+    picture.caption("Points sorted by class (benign, then malignant), then by fold. Stratified folds split both "
+                    "classes in the same ratio; plain k-fold only roughly.")
     signature = (k, int(seed), stratified)
     if st.button(f"Train {k} networks, one per fold", key=K + "cv_train", type="primary"):
         try:

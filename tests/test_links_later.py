@@ -1,8 +1,8 @@
 """Share by link on the convolution, recurrent, validation and search pages: every setting in the address, hostile
 links fall back to defaults, a page opened from a link shows the numbers of the same settings set by hand."""
 import math
-import re
 import random
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,9 +11,10 @@ from models.core.links import decode, encode, ignored_text
 from models.core.paths import ROOT
 from pages.evaluation.search_link import SCHEMA as SEARCH
 from pages.evaluation.validation_link import SCHEMA as VALIDATION
+from pages.sequences.recurrent_link import SCHEMA as RECURRENT
 from tests.test_links import HOSTILE, random_value
 
-SCHEMAS = {"validation": VALIDATION, "hyperparameter_search": SEARCH}
+SCHEMAS = {"validation": VALIDATION, "hyperparameter_search": SEARCH, "recurrent": RECURRENT}
 WIDGETS = ("number_input", "slider", "selectbox", "checkbox", "radio", "select_slider", "multiselect", "toggle",
            "text_input", "segmented_control")
 
@@ -218,3 +219,92 @@ def test_a_hostile_search_link_opens_with_defaults_and_one_line():
     at = opened("hyperparameter_search", HOSTILE_LINK | {"search": "units,<img src=x onerror=alert(1)>",
                                                          "budget": "33", "epochs": "-1", "patience": "1e2"})
     assert_hostile(at, SEARCH)
+
+
+# --- Recurrent networks ---
+
+def test_a_table_of_numbers_round_trips_through_its_text():
+    import numpy as np
+
+    from pages.evaluation.present_parts import grid_text, parse_grid
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows, columns = rng.integers(1, 6, size=2)
+        values = rng.normal(scale=10.0 ** rng.integers(-8, 8), size=(rows, columns))
+        values[rng.random(values.shape) < 0.3] = rng.integers(-5, 5)  # whole numbers are written without ".0"
+        assert np.array_equal(parse_grid(grid_text(values), columns=columns, rows=rows), values)
+    for text in HOSTILE + ["1 2;3", "1 2;3 4;", "1 nan", "1 inf", "1 2 3", "٣ 1"]:
+        assert parse_grid(text, columns=2, rows=None) is None or text in ("-0", "00012", "+5", " 7 "), text
+
+
+RECURRENT_PRESETS = {cell: list(__import__("models.sequences.rnn_steps", fromlist=["x"]).load_presets(cell))
+                     for cell in ("simple_rnn", "lstm")}
+RECURRENT_LINK = {"rnn": RECURRENT_PRESETS["simple_rnn"][1], "lstm": RECURRENT_PRESETS["lstm"][1],
+                  "length": "12", "scale": "1.35", "act": "relu", "cells": "lstm,gru", "lengths": "5,20",
+                  "units": "3", "epochs": "2", "seed": "9", "rnn_w": "2 0.1 -0.3;0.25 1 0"}
+
+
+def test_the_recurrent_widgets_range_is_the_links_range():
+    from models.sequences.gradients import CELLS
+
+    at = opened("recurrent", {})
+    assert not at.exception
+    names = {label: cell for cell, label in CELLS.items()}
+    assert_ranges(at, RECURRENT, skip={f.key for f in RECURRENT if f.kind == "text"},
+                  labels={"recurrent_grad_cells": names.get})
+
+
+def recurrent_by_hand() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/recurrent.py"), default_timeout=300).run()
+    at.selectbox(key="recurrent_simple_rnn_preset").set_value(RECURRENT_LINK["rnn"])
+    at.selectbox(key="recurrent_lstm_preset").set_value(RECURRENT_LINK["lstm"])
+    at.slider(key="recurrent_grad_length").set_value(12)
+    at.slider(key="recurrent_grad_scale").set_value(1.35)
+    at.selectbox(key="recurrent_grad_activation").set_value("relu")
+    at.multiselect(key="recurrent_grad_cells").set_value(["lstm", "gru"])
+    at.multiselect(key="recurrent_mem_lengths").set_value([5, 20])
+    for key, value in (("units", 3), ("epochs", 2), ("seed", 9)):
+        at.number_input(key=f"recurrent_mem_{key}").set_value(value)
+    at.run()
+    key = next(e.key for e in at.data_editor if e.key.startswith("recurrent_simple_rnn_w_"))
+    at.session_state[key] = {"edited_rows": {0: {"h1": "2", "h2": "0.1", "h3": "-0,3"}, 1: {"h1": "0.25", "h2": "1",
+                                                                                            "h3": "0"}},
+                             "added_rows": [], "deleted_rows": []}  # typed as a student does, a decimal comma too
+    return at.run()
+
+
+def written_steps(at: AppTest) -> list[str]:
+    return [c.value for c in at.code if "?" not in c.value]
+
+
+def test_the_recurrent_page_opens_from_a_link_with_the_steps_and_gradients_of_the_same_settings_by_hand():
+    import numpy as np
+
+    from models.sequences import rnn_steps as rs
+
+    from_link, by_hand = opened("recurrent", RECURRENT_LINK), recurrent_by_hand()
+    assert_opened(from_link, RECURRENT, RECURRENT_LINK)
+    assert not from_link.warning and not from_link.error and not by_hand.exception
+    assert address(by_hand) == address(from_link)
+    assert written_steps(from_link) == written_steps(by_hand)
+    preset = rs.load_presets("simple_rnn")[RECURRENT_LINK["rnn"]]
+    kernel = np.array([[2, 0.1, -0.3], [0.25, 1, 0]])
+    expected = rs.simple_rnn_lines(preset["inputs"], kernel, preset["recurrent_kernel"], preset["bias"])
+    assert written_steps(from_link)[0] == "\n".join(expected[0])  # the link's kernel, not the preset's
+    sentences = [[m.value for m in at.markdown if m.value.startswith(("**LSTM.**", "**GRU.**"))] for at in
+                 (from_link, by_hand)]
+    assert sentences[0] == sentences[1] and len(sentences[0]) == 2
+
+
+def test_a_hostile_recurrent_link_opens_with_defaults_and_one_line():
+    at = opened("recurrent", HOSTILE_LINK | {"rnn": "<b>pulse</b>", "scale": "3.01", "cells": "lstm,lstm",
+                                             "lengths": "5,7", "rnn_x": "1 2;3", "lstm_w": "1e999 0",
+                                             "lstm_b": "<script>alert(1)</script>", "rnn_u": "9" * 5000})
+    assert_hostile(at, RECURRENT)
+    warning = next(w.value for w in at.warning if "link" in w.value)
+    assert "and 4 more" in warning  # rnn_u (too long), and the tables the page refused: rnn_x, lstm_w, lstm_b
+    at = opened("recurrent", {"rnn_x": "1 2;3", "lstm_w": "1 2"})  # ragged; one row short of the preset's shape
+    [warning] = at.warning
+    assert "(rnn_x, lstm_w)" in warning.value.replace("\\", "")
+    assert all(at.session_state[f.key] == f.default for f in RECURRENT) and not at.exception
