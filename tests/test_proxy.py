@@ -163,11 +163,20 @@ def echo_backends(count: int = 2):
     for thread in threads:
         thread.start()
     try:
-        yield [f"127.0.0.1:{server.server_address[1]}" for server in servers]
+        yield servers
     finally:
         for server in servers:
-            server.shutdown()
-            server.server_close()
+            stop(server)
+
+
+def stop(server) -> None:
+    if server.socket.fileno() != -1:
+        server.shutdown()
+        server.server_close()
+
+
+def addresses(servers) -> list[str]:
+    return [f"127.0.0.1:{server.server_address[1]}" for server in servers]
 
 
 def get(url: str, headers: dict | None = None):
@@ -176,9 +185,8 @@ def get(url: str, headers: dict | None = None):
 
 
 def test_the_route_cookie_keeps_each_browser_on_one_process_and_spreads_the_class():
-    with echo_backends() as backends, running_nginx(backends) as proxy:
-        ports = {int(backend.rsplit(":", 1)[1]) for backend in backends}
-        landed = {port: 0 for port in ports}
+    with echo_backends() as servers, running_nginx(addresses(servers)) as proxy:
+        landed = {server.server_address[1]: 0 for server in servers}
         for _ in range(60):  # sixty devices behind one school router: one client address
             first, cookies = get(f"{proxy.url}/")
             assert len(cookies) == 1 and cookies[0].startswith(ROUTE_COOKIE + "=")
@@ -191,8 +199,21 @@ def test_the_route_cookie_keeps_each_browser_on_one_process_and_spreads_the_clas
         assert min(landed.values()) >= 10, landed  # 60 fair coin flips: each process gets its share
 
 
+def test_when_a_process_stops_its_browsers_move_to_another_and_the_others_stay():
+    with echo_backends() as servers, running_nginx(addresses(servers)) as proxy:
+        cookie_on = {}
+        while len(cookie_on) < 2:  # one device on each process
+            first, cookies = get(f"{proxy.url}/")
+            cookie_on.setdefault(first["port"], cookies[0].split(";")[0])
+        stopped, kept = servers
+        stop(stopped)
+        for server in (stopped, kept):  # the stopped one's browser starts a new session on the other process
+            answer, _cookies = get(f"{proxy.url}/", {"Cookie": cookie_on[server.server_address[1]]})
+            assert answer["port"] == kept.server_address[1]
+
+
 def test_websocket_upgrades_reach_the_app_with_the_browsers_host():
-    with echo_backends() as backends, running_nginx(backends) as proxy:
+    with echo_backends() as servers, running_nginx(addresses(servers)) as proxy:
         host = proxy.url.removeprefix("http://")
         seen, _cookies = get(f"{proxy.url}/_stcore/stream", {"Upgrade": "websocket", "Connection": "Upgrade"})
         headers = {name.lower(): value for name, value in seen["headers"].items()}
