@@ -21,7 +21,7 @@ from tests.redis_server import redis_unavailable_reason, running_redis
 from tests.streamlit_server import browser_unavailable_reason, free_port, running_app, wait_for_script
 
 PROXY = Path(__file__).resolve().parent / "proxy"
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")  # sbin: not on a user's PATH
 if NGINX is None:
     pytest.skip("proxy tests skipped: no nginx (apt-get install nginx)", allow_module_level=True)
 _browser_reason = browser_unavailable_reason() or redis_unavailable_reason()
