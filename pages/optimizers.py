@@ -12,28 +12,35 @@ from models.training import optim_line_fit as lf
 from models.training import optimizers as opt
 from models.training.optim_surfaces import SURFACES
 from models.training.optim_updates import RULES, pair, written_update
+from pages.foundations import checked_links
+from pages.shared import links
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
-from pages.shared.present import explain
+from pages.shared.present import explain, presenting
+from pages.training.optimizers_link import CHECKS, DEFAULTS, PAGE, SCHEMA, optimizer_names, span
+from pages.training.optimizers_parts import batch_table, line_charts
 
 ensure_app_navigation()
 
-# Every setting's start value in one place; widget keys are "optim_" + name.
-D = {"surface": "ravine", "optimizers": list(opt.OPTIMIZERS), "learning_rate": str(SURFACES["ravine"].learning_rate),
-     "momentum": 0.9, "steps": 200, "step": 200, "fit_learning_rate": "0.1", "fit_epochs": 10, "points": 100,
-     "noise": 0.5, "seed": 0, "update": 5, "rate_epochs": 20}
-K = {name: f"optim_{name}" for name in D}
+K = {name: f"optim_{name}" for name in ("surface", "optimizers", "learning_rate", "momentum", "steps", "step",
+                                        "fit_learning_rate", "fit_epochs", "points", "noise", "seed", "update")}
+RATE_EPOCHS = 20
 GATE = RevealGate("optim_race", question="optimizers.race")
 LABELS = opt.OPTIMIZERS
 NONE = NO_OPTIMIZER
 BATCHES = {"all points (batch)": None, "32 (mini-batch)": 32, "1 (stochastic)": 1}
 state = st.session_state
-for name, value in D.items():
-    state.setdefault(K[name], value)
+for key, value in DEFAULTS.items():  # start values here, not in the widgets: a link may set them
+    state.setdefault(key, value)
+state.setdefault(K["optimizers"], optimizer_names(DEFAULTS["optim_optimizers_link"]))
 
 
 def main() -> None:
-    st.title("Gradient descent and optimisers")
+    if checked_links.restore(SCHEMA, PAGE, CHECKS):  # a shared link sets every control, seed included
+        state[K["optimizers"]] = optimizer_names(state["optim_optimizers_link"])
+    title, link_slot = st.columns([3, 1], vertical_alignment="center")
+    title.title("Gradient descent and optimisers")
+    links.show_ignored(PAGE)
     explain("Training walks the weights downhill on the loss. **Gradient descent** takes a step against the "
             "gradient, `w ← w − lr·g`, with the **learning rate** `lr` setting the step size; the **optimisers** "
             "change how the step is made from the gradients seen so far. Every path below comes from the real "
@@ -47,6 +54,10 @@ def main() -> None:
     points = show_batches()                      # 5 · batch, mini-batch, stochastic
     if points is not None:
         show_learning_rates(points)              # 6 · the learning rate
+    state["optim_optimizers_link"] = ",".join(state[K["optimizers"]])
+    links.sync(SCHEMA, PAGE)
+    with link_slot:
+        links.link_box(PAGE)
 
 
 @st.cache_data(show_spinner="Running the optimisers…", max_entries=64)
@@ -75,18 +86,28 @@ def cached_fits(n_points: int, noise: float, seed: int, sizes: tuple, epochs: in
 
 def race_settings():
     st.header("1 · The race")
-    a, b, c = st.columns(3)
-    surface = a.selectbox("Loss surface", list(SURFACES), key=K["surface"], on_change=lambda: state.update(
-        {K["learning_rate"]: str(SURFACES[state[K["surface"]]].learning_rate)}))
-    text = b.text_input("Learning rate (the same for every optimiser)", key=K["learning_rate"])
-    momentum = c.slider("Momentum m (SGD with momentum, Nesterov)", 0.0, 0.99, step=0.01, key=K["momentum"])
-    steps = a.slider("Steps", 10, 500, step=10, key=K["steps"])
+    # The surface and its start beside the settings; on the projector above them, the settings folded.
+    picture, settings = ((st.container(), st.expander("Race settings: surface, learning rate, momentum, optimisers"))
+                         if presenting() else st.columns([3, 2])[::-1])
+    with settings:
+        a, b = st.columns(2)
+        surface = a.selectbox("Loss surface", span("optim_surface"), key=K["surface"], on_change=lambda: state.update(
+            {K["learning_rate"]: str(SURFACES[state[K["surface"]]].learning_rate)}))
+        text = b.text_input("Learning rate (the same for every optimiser)", max_chars=span("optim_learning_rate"),
+                            key=K["learning_rate"])
+        momentum = a.slider("Momentum m (SGD with momentum, Nesterov)", *span("optim_momentum"), step=0.01,
+                            key=K["momentum"])
+        steps = b.slider("Steps", *span("optim_steps"), step=10, key=K["steps"])
+        names = st.multiselect("Optimisers", span("optim_optimizers_link"), format_func=LABELS.get,
+                               key=K["optimizers"])
     s = SURFACES[surface]
-    b.markdown(f"f(x, y) = **{s.formula}**, start ({s.start[0]:g}, {s.start[1]:g}). {s.about}")
-    st.caption("Keras' own defaults for everything else: RMSprop ρ = 0.9, ε = 1e-7; Adam β₁ = 0.9, β₂ = 0.999, "
-               "ε = 1e-7; Adagrad starts its accumulator at 0.1. (Keras' default learning rates differ: 0.01 for "
-               "SGD, 0.001 for the others; here they share one, so only the update rule differs.)")
-    names = st.multiselect("Optimisers", list(LABELS), format_func=LABELS.get, key=K["optimizers"])
+    with picture:
+        st.altair_chart(ch.start_chart(surface), width="stretch")
+        st.markdown(f"f(x, y) = **{s.formula}**, start ({s.start[0]:g}, {s.start[1]:g}). {s.about}")
+    (explain if presenting() else st.caption)(
+        "Keras' own defaults for everything else: RMSprop ρ = 0.9, ε = 1e-7; Adam β₁ = 0.9, β₂ = 0.999, "
+        "ε = 1e-7; Adagrad starts its accumulator at 0.1. (Keras' default learning rates differ: 0.01 for "
+        "SGD, 0.001 for the others; here they share one, so only the update rule differs.)")
     try:
         rate = parse_number(text, "The learning rate")
         opt.check_race(names, start=s.start, steps=steps, learning_rate=rate, params={"momentum": momentum})
@@ -106,7 +127,6 @@ def show_prediction(race, paths) -> bool:
         st.button("Hide the answer and guess again", key="optim_hide", on_click=GATE.hide)
         return True
     st.header("2 · Predict first")
-    st.altair_chart(ch.start_chart(surface), width="stretch")
     guess = st.radio(f"Which optimiser gets within 0.1 of the minimum of the **{surface}** first, in {race[2]} "
                      "steps?", [LABELS[n] for n in names] + [NONE], index=None, key="optim_guess")
     GATE.offer_to_class()
@@ -120,7 +140,7 @@ def show_race(race, paths) -> None:
     surface, steps = race[0], race[2]
     st.header("3 · The paths")
     state[K["step"]] = min(state[K["step"]], steps)  # fewer steps than the slider stood at
-    step = st.slider("Step", 0, steps, key=K["step"])
+    step = st.slider("Step", span("optim_step")[0], steps, key=K["step"])
     shown = paths[paths["step"] <= step]
     st.altair_chart(ch.legend_chart([LABELS[n] for n in race[1]], ch.COLORS), width="stretch")
     left, right = st.columns([3, 2])
@@ -138,7 +158,8 @@ def show_state(race, paths) -> None:
     surface, names, steps, rate, momentum = race
     st.header("4 · What each optimiser keeps")
     state[K["update"]] = min(state[K["update"]], steps)
-    step = st.slider("Update number k (turns step k − 1 into step k)", 1, steps, key=K["update"])
+    step = st.slider("Update number k (turns step k − 1 into step k)", span("optim_update")[0], steps,
+                     key=K["update"])
     st.markdown("The state is read from each Keras optimizer's own variables; the hand calculation below redoes "
                 "the update from it and lands on the same point as Keras' `apply_gradients`.")
     tabs = st.tabs([LABELS[n] for n in names])
@@ -155,16 +176,16 @@ def show_state(race, paths) -> None:
 
 def show_batches():
     st.header("5 · Batch, mini-batch, stochastic")
-    st.markdown("A line y = w·x + b is fitted to noisy points with the mean squared error and plain SGD "
+    explain("A line y = w·x + b is fitted to noisy points with the mean squared error and plain SGD "
                 "(`keras.optimizers.SGD`). Three terms: a **batch** is the set of points one gradient is computed "
                 "on; an **iteration** is one batch and one update of the weights; an **epoch** is every point once. "
                 "With all points in one batch the gradient is exact; with 32 it is an estimate; with 1 a noisy one.")
     a, b, c = st.columns(3)
-    text = a.text_input("Learning rate", key=K["fit_learning_rate"])
-    epochs = b.slider("Epochs", 1, 40, key=K["fit_epochs"])
-    seed = c.number_input("Seed (points and shuffles)", 0, 9999, key=K["seed"])
-    n_points = a.slider("Points", 10, 500, step=10, key=K["points"])
-    noise = b.slider("Noise", 0.0, 2.0, step=0.1, key=K["noise"])
+    text = a.text_input("Learning rate", max_chars=span("optim_fit_learning_rate"), key=K["fit_learning_rate"])
+    epochs = b.slider("Epochs", *span("optim_fit_epochs"), key=K["fit_epochs"])
+    seed = c.number_input("Seed (points and shuffles)", *span("optim_seed"), key=K["seed"])
+    n_points = a.slider("Points", *span("optim_points"), step=10, key=K["points"])
+    noise = b.slider("Noise", *span("optim_noise"), step=0.1, key=K["noise"])
     try:
         rate = parse_number(text, "The learning rate")
         for size in BATCHES.values():
@@ -177,28 +198,15 @@ def show_batches():
     sizes = tuple(min(s, n_points) if s else None for s in BATCHES.values())
     fits = cached_fits(n_points, noise, seed, sizes, epochs, (rate,) * 3)
     line_charts(points, fits, list(BATCHES), seed, together=True)
-    st.dataframe(pd.DataFrame({"batch size": [s or n_points for s in sizes],
-                               "iterations per epoch": [len(lf.batches(n_points, s or n_points)) for s in sizes],
-                               "updates": [len(f) - 1 for f in fits], "w": [f["w"].iloc[-1] for f in fits],
-                               "b": [f["b"].iloc[-1] for f in fits], "loss": [f["loss"].iloc[-1] for f in fits]}),
-                 hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                                 for c in ("w", "b", "loss")})
+    st.dataframe(batch_table(n_points, sizes, fits), hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("w", "b", "loss")})
     return points, noise, seed
-
-
-def line_charts(points, fits, titles, seed, *, together: bool) -> None:
-    charts = ch.line_fit_charts(points, fits, titles, together=together)
-    for start in range(0, len(charts), 2):  # two a row: readable on a tablet too
-        for column, chart in zip(st.columns(2) if len(charts) > 1 else [st], charts[start:start + 2]):
-            column.altair_chart(chart, width="stretch")
-    st.caption("The paths of (w, b), one dot per update, from (0, 0). Cross: the least-squares line (NumPy's "
-               f"`polyfit`), the bottom of the bowl. Mini-batches in a new shuffled order every epoch (seed {seed}).")
 
 
 def show_learning_rates(data) -> None:
     points, noise, seed = data
     st.header("6 · The learning rate")
-    epochs = D["rate_epochs"]
+    epochs = RATE_EPOCHS
     limit_curve, limit = lf.stability_limit(points["x"])
     rates = lf.learning_rate_presets(points["x"])
     st.markdown(f"The same line fit with all {len(points)} points in one batch, {epochs} epochs. Here the loss's "

@@ -9,14 +9,14 @@ from streamlit.testing.v1 import AppTest
 from models.core.links import decode, encode
 from models.core.paths import ROOT
 from models.foundations import activations as act
-from pages.foundations import activations_link
 from models.training import loss_fit as F
 from models.training import losses as L
+from pages.foundations import activations_link
 from pages.foundations.checked_links import apply_checks
-from pages.training import loss_functions_link
+from pages.training import loss_functions_link, optimizers_link
 from tests.test_links import HOSTILE, random_value
 
-LINKS = {"activations": activations_link, "loss_functions": loss_functions_link}
+LINKS = {"activations": activations_link, "loss_functions": loss_functions_link, "optimizers": optimizers_link}
 
 
 def random_numbers(rng: random.Random, count: int, low: float = -100.0, high: float = 100.0) -> str:
@@ -34,6 +34,9 @@ TEXTS = {  # a text a student could type into each text box (or a multiselect's 
     "activations_softmax_others": lambda rng: random_numbers(rng, rng.randint(1, 9)),
     "activations_softmax_vector": lambda rng: random_numbers(rng, rng.randint(1, 10)),
     "loss_points_link": random_points,
+    "optim_optimizers_link": lambda rng: ",".join(rng.sample(optimizers_link.NAMES, rng.randint(0, 6))),
+    "optim_learning_rate": lambda rng: repr(rng.uniform(1e-6, 10.0)),
+    "optim_fit_learning_rate": lambda rng: rng.choice(["0.1", "1e-3", "0,5", "2"]),
 }
 
 
@@ -302,3 +305,76 @@ def test_loss_functions_present_mode_puts_the_curves_first_and_folds_the_setting
                                    "[Task, target and prediction]", "[Explanation]"]
     normal = opened("loss_functions", {})
     assert layout(normal.main)[:3] == ["h:1 · Loss against prediction", "chart", "chart"]
+
+
+# --- Optimisers ---
+
+OPT = optimizers_link
+OPT_LINK = {"surface": "bowl", "opt": "adam,momentum", "lr": "0.05", "m": "0.8", "steps": "120", "step": "60",
+            "k": "7", "fit_lr": "0.2", "epochs": "5", "points": "60", "noise": "0.8", "seed": "42"}
+
+
+def revealed(at: AppTest) -> AppTest:
+    at.radio(key="optim_guess").set_value(at.radio(key="optim_guess").options[0]).run()
+    return at.button(key="optim_reveal").click().run()
+
+
+def test_optimizers_widgets_take_exactly_the_links_range():
+    at = revealed(opened("optimizers", {"steps": "500"}))  # the step sliders appear after the guess, up to steps
+    assert not at.exception
+    labels = {"optim_optimizers_link": optimizers_link.opt.OPTIMIZERS.get}
+    assert_ranges(at, OPT.SCHEMA, lambda key, c: labels.get(key, str)(c),
+                  {"optim_optimizers_link": "optim_optimizers"})
+
+
+def test_optimizers_open_from_a_link_as_set_by_hand():
+    from_link = opened("optimizers", OPT_LINK)
+    assert_state_is_the_link(from_link, OPT.SCHEMA, OPT_LINK)
+    assert not from_link.warning and not from_link.error
+    assert from_link.multiselect(key="optim_optimizers").value == ["adam", "momentum"]  # in the link's order
+    by_hand = opened("optimizers", {})
+    by_hand.selectbox(key="optim_surface").set_value("bowl").run()
+    by_hand.text_input(key="optim_learning_rate").input("0.05")
+    by_hand.slider(key="optim_momentum").set_value(0.8)
+    by_hand.slider(key="optim_steps").set_value(120)
+    by_hand.multiselect(key="optim_optimizers").set_value(["adam", "momentum"])
+    by_hand.text_input(key="optim_fit_learning_rate").input("0.2")
+    by_hand.slider(key="optim_fit_epochs").set_value(5)
+    by_hand.slider(key="optim_points").set_value(60)
+    by_hand.slider(key="optim_noise").set_value(0.8)
+    by_hand.number_input(key="optim_seed").set_value(42).run()
+    assert not by_hand.exception
+    batches = [at.dataframe[0].value for at in (from_link, by_hand)]
+    assert batches[0].equals(batches[1]) and list(batches[0]["batch size"]) == [60, 32, 1]
+    from models.training import optim_line_fit as lf  # the library, directly: the full-batch fit's last w
+
+    points = lf.make_line_points(60, 0.8, 42)
+    direct = lf.line_fit_path(points["x"], points["y"], batch_size=60, epochs=5, learning_rate=0.2, seed=42)
+    assert batches[0]["w"].iloc[0] == direct["w"].iloc[-1]
+    for at in (from_link, by_hand):
+        revealed(at)
+    by_hand.slider(key="optim_step").set_value(60)
+    by_hand.slider(key="optim_update").set_value(7).run()
+    assert not by_hand.exception and not from_link.exception
+    races = [at.dataframe[0].value for at in (from_link, by_hand)]
+    assert races[0].equals(races[1]) and list(races[0]["step"]) == [60, 60]
+    assert [c.value for c in from_link.code] == [c.value for c in by_hand.code]  # update 7, written out
+
+
+def test_optimizers_hostile_link_opens_with_defaults_and_one_line():
+    at = opened("optimizers", HOSTILE_LINK | {"surface": "<i>bowl</i>", "opt": "adam,<script>", "lr": "1e999",
+                                              "m": "1", "steps": "5", "fit_lr": "<img src=x>", "seed": "-1",
+                                              "points": "1" * 21, "noise": "[x](http://evil.example)"})
+    assert_one_plain_warning(at, OPT.SCHEMA)
+    assert not at.error
+    at = opened("optimizers", {"lr": "0", "fit_lr": "11"})  # numbers, but not learning rates the page takes
+    assert "lr" in at.warning[0].value and not at.error
+
+
+def test_optimizers_present_mode_puts_the_surface_first_and_folds_the_settings():
+    at = opened("optimizers", {}, present_mode=True)
+    assert not at.exception
+    assert layout(at.main)[:4] == ["[Explanation]", "h:1 · The race", "chart",
+                                   "[Race settings: surface, learning rate, momentum, optimisers]"]
+    normal = opened("optimizers", {})
+    assert layout(normal.main)[:2] == ["h:1 · The race", "chart"]
