@@ -1,11 +1,13 @@
-"""Page parts of the transfer-learning page: its charts, progress view and the sections after the results."""
+"""Page parts of the transfer-learning page: own pictures, charts, progress view, the sections after the results."""
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from models.images import transfer
 from models.images import transfer_run as tr
-from models.vision.shapes import SHAPES, draw_shape
+from models.vision.shapes import draw_shape
+from pages.images.transfer_link import PAGE, TRY_SOURCES, K, span
+from pages.shared import links
 from pages.shared.charts import curve_chart, long_curves
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, plain
@@ -13,6 +15,43 @@ from pages.shared.feedback import RevealGate, plain
 # Predict first: a run's results show once Train has locked in its guess.
 GATE = RevealGate("transfer", question="transfer_learning.accuracy")
 state = st.session_state
+
+
+def own_pictures() -> tr.Collection:
+    n_classes = st.number_input("Number of classes", *span(K + "n_classes"), key=K + "n_classes")
+    camera = state.setdefault("transfer_camera", {})
+    names, uploads, columns = [], [], st.columns(int(n_classes))
+    for c, column in enumerate(columns):
+        names.append(column.text_input("Class name", key=K + f"name_{c}", max_chars=tr.MAX_NAME_LENGTH))
+        files = column.file_uploader("Pictures", accept_multiple_files=True, key=f"transfer_files_{c}")
+        uploads += [tr.Upload(c, f.name, f.getvalue()) for f in files or []]
+        uploads += [tr.Upload(c, f"camera photo {i + 1}", b) for i, b in enumerate(camera.get(c, []))]
+    collection = tr.collect_uploads(names, uploads, state.setdefault("transfer_decoded", {}))
+    for c, column in enumerate(columns):
+        column.caption(f"{collection.count(c)} picture(s)")
+    with st.expander("Add pictures with the camera"):
+        target = st.selectbox("Class", range(int(n_classes)), format_func=lambda c: names[c], key="transfer_cam_class")
+        shot = st.camera_input("Take a photo", key="transfer_cam")
+        if shot is not None and st.button("Add this photo", key="transfer_cam_add"):
+            camera.setdefault(target, []).append(shot.getvalue())
+        if st.button("Remove all camera photos", key="transfer_cam_clear"):
+            camera.clear()
+    return collection
+
+
+def show_class_pictures(collection: tr.Collection, *, per_class: int, width: int) -> None:
+    """The first pictures of each class, a row per class, captioned with its name (shown as typed)."""
+    for c, name in enumerate(collection.names):
+        chosen = [picture for picture, label in zip(collection.pictures, collection.labels) if label == c][:per_class]
+        if chosen:
+            st.image(chosen, width=width, caption=[plain(name)] * len(chosen))
+
+
+def show_link_box(*, own: bool) -> None:
+    links.link_box(PAGE)
+    if own:
+        st.caption("Pictures cannot travel in a link: it opens with the built-in shapes. Your class names come "
+                   "along, ready for your pictures.")
 
 
 def curves(slot, history: pd.DataFrame) -> None:
@@ -54,14 +93,14 @@ def confusion_chart(counts, names: list[str]) -> alt.LayerChart:
 
 def show_new_picture(run: tr.TransferRun) -> None:
     st.header("5 · Try a new picture")
-    how = st.segmented_control("New picture from", ["A new shape", "Upload", "Camera"], default="A new shape",
-                               required=True, key="transfer_try_source")
+    how = st.segmented_control("New picture from", TRY_SOURCES, default=TRY_SOURCES[0], required=True,
+                               key="transfer_try_source")
     picture = None
-    if how == "A new shape":
+    if how == TRY_SOURCES[0]:
         left, right = st.columns(2)
-        shape = left.selectbox("Shape", SHAPES, key="transfer_try_shape")
-        picture = draw_shape(shape, seed=int(right.number_input("Picture seed", 0, 10_000, 999,
-                                                                key="transfer_try_seed")))
+        shape = left.selectbox("Shape", span(K + "try_shape"), key=K + "try_shape")
+        picture = draw_shape(shape, seed=int(right.number_input("Picture seed", *span(K + "try_seed"),
+                                                                key=K + "try_seed")))
     else:
         file = (st.file_uploader("A picture", key="transfer_try_upload") if how == "Upload"
                 else st.camera_input("Take a photo", key="transfer_try_camera"))
@@ -94,7 +133,7 @@ def show_fine_tuning(run: tr.TransferRun) -> None:
         st.info("Fine-tuning is offered at 128 px here, to keep its memory and time small. Choose 128 px above.")
         return
     tail_size = transfer.tail_parameter_count(run.base.model, run.base.model_name)
-    epochs = st.slider("Fine-tuning epochs", 1, transfer.MAX_FINE_TUNE_EPOCHS, 2, key="transfer_ft_epochs")
+    epochs = st.slider("Fine-tuning epochs", *span(K + "ft_epochs"), key=K + "ft_epochs")
     st.caption(f"Trainable while fine-tuning: {tail_size:,} ({block} copy) + {run.head.count_params():,} (head).")
     if st.button(f"Fine-tune {block} for {epochs} epoch(s)", key="transfer_ft"):
         try:
