@@ -7,7 +7,7 @@ from pages.shared import class_poll, links
 from pages.shared.navigation import ensure_app_navigation
 from pages.shared.present import explain
 from pages.training.dropout_link import PAGE, schema, span
-from pages.training.dropout_runs import show_training, start_session
+from pages.training.dropout_runs import charts, show_training, start_session
 from pages.training.fit_charts import mask_chart
 
 ensure_app_navigation()
@@ -44,6 +44,7 @@ def main() -> None:
     show_training(settings, guesses, live)
     show_mask(inputs)
     show_scaling(inputs["rate"], inputs["seed"])
+    charts().end_run()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -117,8 +118,10 @@ def show_mask(inputs) -> None:
     view = do.batch_mask(n_samples=inputs["n_samples"], rate=rate, seed=inputs["seed"], layer=layer,
                          dropout_layers=mask_layers, units=width, draw=state.get("dropout_mask_draw", 0))
     mask = view.mask
-    st.altair_chart(mask_chart(do.mask_frame(mask[:, :MAX_MASK_UNITS])), width="stretch",
-                    alt=f"Grid of kept and dropped units of hidden layer {layer}.")
+    drawn = ("mask", inputs["n_samples"], rate, inputs["seed"], layer, tuple(mask_layers), width,
+             state.get("dropout_mask_draw", 0))
+    charts().draw(st, drawn, lambda: mask_chart(do.mask_frame(mask[:, :MAX_MASK_UNITS])), width="stretch",
+                  alt=f"Grid of kept and dropped units of hidden layer {layer}.")
     shown = "" if width <= MAX_MASK_UNITS else f" (the chart shows the first {MAX_MASK_UNITS} of {width} units)"
     st.markdown(f"Epoch {view.epoch}, batch {view.batch} of {view.batches_per_epoch}: **{(~mask).sum()} of "
                 f"{mask.size}** units dropped ({(~mask).mean():.1%}; the rate is {rate:.0%}){shown}. Each example in "

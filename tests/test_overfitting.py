@@ -466,3 +466,32 @@ def test_each_session_cache_gets_its_own_trainer():
     assert ov.start_trainer(replace(settings, seed=1, learning_rate=0.5), data, mine) is first  # reused
     assert ov.start_trainer(settings, data, theirs) is not first
     assert len(mine) == len(theirs) == 1
+
+
+@pytest.mark.slow
+def test_an_idle_rerun_encodes_no_chart_and_shows_the_same_charts(monkeypatch):
+    from pages.training import fit_charts
+
+    encoded = []
+    real_encode = fit_charts.encode
+    monkeypatch.setattr(fit_charts, "encode", lambda chart: encoded.append(chart) or real_encode(chart))
+    at = new_page()
+    encoded.clear()
+    set_controls(at, **SMALL)
+    at.button(key=K + "train").click().run()
+    assert not at.exception
+    first = [(chart.proto.spec, chart_tables_of(chart)) for chart in at.get("vega_lite_chart")]
+    assert len(encoded) == len(first) == 5  # data preview, loss, accuracy, decision boundary, overlay
+    at.run()  # nothing changed
+    again = [(chart.proto.spec, chart_tables_of(chart)) for chart in at.get("vega_lite_chart")]
+    assert len(encoded) == 5
+    assert [spec for spec, _ in again] == [spec for spec, _ in first]
+    for (_, ours), (_, theirs) in zip(again, first):
+        for a, b in zip(ours, theirs):
+            pd.testing.assert_frame_equal(a, b)
+    at.toggle(key=K + "with_training").set_value(True).run()  # a changed chart is encoded anew, only it
+    assert len(encoded) == 6 and len(at.session_state[K + "charts"]) == 5
+
+
+def chart_tables_of(chart):
+    return [pa.ipc.open_stream(io.BytesIO(d.data.data)).read_pandas() for d in chart.proto.datasets]

@@ -122,7 +122,11 @@ class Program:
                 for width in (self.input_dim, out)]
         signature = [state, data[0], data[1], data[2], data[3]] + [tf.TensorSpec([], tf.int32)] * 4 + [
                      tf.TensorSpec([], tf.float32)] * 2
-        self.chunk = tf.function(self._run_chunk, input_signature=signature, jit_compile=key.xla)
+        def chunk(state, x, y, xv, yv, seed, start_epoch, n_epochs, patience, loss_limit, lr):
+            return self._run_chunk(state, x, y, xv, yv, seed, start_epoch, n_epochs, patience, loss_limit, lr)
+
+        # A function of its own per program: TensorFlow warns of "retracing" when one function traces often.
+        self.chunk = tf.function(chunk, input_signature=signature, jit_compile=key.xla)
 
     def initial_state(self, weights: list) -> RunState:
         """A fresh run from these initial weights: optimizer state at zero, no best epoch yet."""

@@ -3,9 +3,11 @@
 A page trains with the engine; this module turns settings into data and trainers, and a finished (or
 cut short) run into the numbers, tables and grids the page shows. Curve reading is in fit_diagnosis.
 """
+import contextlib
 import io
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
@@ -189,6 +191,18 @@ def start_trainer(settings: RunSettings, data: Data, cache: dict | None = None, 
     trainer.start(data.x_train, data.y_train, data.x_val, data.y_val, epochs=settings.epochs,
                   learning_rate=float(settings.learning_rate), seed=settings.seed, patience=settings.patience)
     return trainer
+
+
+def warm_up_presets(guard: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> None:
+    """Compile the programs of the three presets on the preset data (the page's defaults) ahead of any click.
+
+    The engine shares compiled programs between sessions, so this spares every student's first click its compile.
+    """
+    for name in PRESETS:
+        settings = preset_settings(name)
+        trainer = start_trainer(settings, make_data(settings))
+        with guard():  # one preset at a time, so other students' heavy work can go in between
+            trainer.warm_up()
 
 
 def work_share(settings: RunSettings) -> tuple[int, float]:

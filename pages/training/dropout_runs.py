@@ -13,6 +13,7 @@ from pages.shared import class_poll
 from pages.shared.charts import curve_chart
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import VERDICT_BOX
+from pages.training.fit_charts import ChartMemo
 
 REDRAW_SECONDS = 0.3  # the chart resends every point; more often only loads slow browsers
 NUMBER = st.column_config.NumberColumn(format="%.4f")
@@ -33,6 +34,11 @@ def start_session(defaults: dict) -> LiveSlot:
     memory.restore(defaults, came_back=came_back)
     state["dropout_memory"] = memory
     return live
+
+
+def charts() -> ChartMemo:
+    """The charts this session's page drew last time (an idle rerun re-sends them instead of encoding them)."""
+    return state.setdefault("dropout_charts", ChartMemo())
 
 
 @st.cache_resource(show_spinner=False)
@@ -61,8 +67,9 @@ def show_training(settings, guesses, live: LiveSlot) -> None:
     run = live.latest
     if run is None or not run.results:
         return
-    chart_slot.altair_chart(loss_chart(run.results, run.settings.epochs), width="stretch",
-                            alt="Training and validation loss per epoch, with and without dropout.")
+    drawn = ("loss", run.settings, tuple(result.epochs_run for result in run.results.values()))
+    charts().draw(chart_slot, drawn, lambda: loss_chart(run.results, run.settings.epochs), width="stretch",
+                  alt="Training and validation loss per epoch, with and without dropout.")
     for line in run.notes():
         st.info(line)
     if run.settings != settings:

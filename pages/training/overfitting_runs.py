@@ -1,4 +1,6 @@
 """The over/underfitting page's live runs: session start, one click's training with Stop, and one run's results."""
+import os
+import threading
 import time
 
 import streamlit as st
@@ -26,6 +28,7 @@ def start_session() -> LiveSlot:
     state.setdefault(K + "runs", [])
     state.setdefault(K + "trainers", {})  # a student's trainers (their weights); compiled programs are shared
     state.setdefault(K + "charts", ChartMemo())  # the charts drawn last time, so an idle rerun encodes none
+    warm_up_presets()
     live.wait_idle()
     if live.runs_cut_short:
         ending = why_cut_short(state, stop_key=K + "stop", new_run_keys=(K + "train", K + "compare"),
@@ -35,6 +38,18 @@ def start_session() -> LiveSlot:
     memory.restore(DEFAULTS, came_back=came_back)
     state[K + "memory"] = memory
     return live
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_presets() -> threading.Thread | None:
+    """Once per server, in the background while the first student reads: compile the presets' programs, which
+    every session then shares (no student data in them). Off with CLASSROOM_PRELOAD_TENSORFLOW=0."""
+    if os.environ.get("CLASSROOM_PRELOAD_TENSORFLOW", "1") == "0":
+        return None
+    thread = threading.Thread(target=ov.warm_up_presets, kwargs={"guard": heavy_work}, daemon=True,
+                              name="overfitting-warm-up")  # engine work only: no Streamlit call in it
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner="Starting the training engine…")
