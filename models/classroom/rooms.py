@@ -3,7 +3,8 @@
 This is the one piece of state the whole server shares on purpose. Everything lives in memory behind one
 lock and within fixed bounds (rooms, students per room, questions, the length of every text), so a student
 who floods submissions can only replace their own answer. Only the holder of a room's teacher key (or of the
-server's teacher password, when one is set) can reveal, clear or close.
+server's teacher password, when one is set) can reveal, clear or close. Several app processes behind a proxy
+share their rooms in Redis instead (redis_store.py, chosen by $CLASSROOM_REDIS_URL), with the same interface.
 """
 import math
 import os
