@@ -7,61 +7,36 @@ from models.engine import cnn
 from models.images import convolution as cv
 from models.images import digits
 from models.images.conv_keras import keras_convolve2d, keras_pool2d
+from pages.evaluation.present_parts import folded
 from pages.images import convolution_parts as parts
+from pages.images.convolution_link import DEFAULTS, KERNEL_TEXT, PAGE, SCHEMA, K, restore_kernel, span
+from pages.shared import links
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, show_verdict
-from pages.shared.image_input import pick_image
 from pages.shared.navigation import ensure_app_navigation
+from pages.shared.present import explain, presenting
 
 ensure_app_navigation()
 
-K = "convolution_"
-SOURCES = ("Handwritten digit", "Picture")
 state = st.session_state
+for key, value in {**DEFAULTS, KERNEL_TEXT: "", K + "row": None, K + "col": None}.items():
+    if value is not None:  # the output position starts in the middle of the map, once its size is known
+        state.setdefault(key, value)
 kernel_gate = RevealGate(K + "kernel", question="convolution.kernel")
 accuracy_gate = RevealGate(K + "accuracy", question="convolution.accuracy")
 keras_conv = st.cache_data(max_entries=100, show_spinner=False)(keras_convolve2d)
 keras_pool = st.cache_data(max_entries=100, show_spinner=False)(keras_pool2d)
 
 
-def pick_input() -> np.ndarray | None:
-    source = st.segmented_control("Input", SOURCES, default=SOURCES[0], required=True, key=K + "source")
-    if source == SOURCES[0]:
-        index = st.number_input("Digit number (0–1796 of scikit-learn's digits)", 0, 1796, 0, key=K + "digit")
-        st.caption("An 8×8 digit with each pixel repeated 3×3 times: a 24×24 picture, 0 = black, 1 = white.")
-        return digits.upscaled_digit(int(index), 3)
-    if (image := pick_image(K + "picture", default_sample="digit_six")[0]) is None:
-        return None
-    st.caption("Reduced to 28×28 grayscale, 0 = black, 1 = white.")
-    return digits.to_grayscale(image, 28)
-
-
-def read_kernel() -> tuple[np.ndarray | None, dict]:
-    c1, c2, c3, c4, c5 = st.columns(5)
-    preset = c1.selectbox("Kernel preset", list(cv.KERNELS), key=K + "preset")
-    size = c2.selectbox("Kernel size", (3, 5), key=K + "size")
-    settings = {"stride": int(c3.number_input("Stride", 1, 64, 1, key=K + "stride")),
-                "padding": c4.radio("Padding", cv.PADDINGS, key=K + "padding", horizontal=True),
-                "dilation": int(c5.number_input("Dilation", 1, 3, 1, key=K + "dilation"))}
-    start = np.pad(np.array(cv.KERNELS[preset], float), (size - 3) // 2)
-    st.markdown("**The kernel** (edit any cell; 2e3 and 1,5 work)")
-    left, right = st.columns([3, 1])
-    table = left.data_editor(cv.kernel_table(start), key=f"{K}kernel_{preset}_{size}", hide_index=True)
-    settings["bias"] = right.number_input("Bias", -100.0, 100.0, 0.0, step=0.5, key=K + "bias")
-    try:
-        return cv.kernel_from_table(table), settings
-    except ValueError as problem:
-        st.error(f"This kernel cannot be used yet. {problem}", icon=":material/error:")
-        return None, settings
-
-
-def show_convolution():
+def show_convolution(preview):
     st.header("1 · One convolution")
-    st.markdown("A kernel slides over the picture. At each position it multiplies the pixels under it by its "
-                "weights, adds the products and the bias: one number of the **output map**. Keras (like every "
-                "deep-learning library) does not flip the kernel.")
-    image = pick_input()
-    kernel, settings = read_kernel()
+    explain("A kernel slides over the picture. At each position it multiplies the pixels under it by its "
+            "weights, adds the products and the bias: one number of the **output map**. Keras (like every "
+            "deep-learning library) does not flip the kernel.")
+    picture = st.container() if presenting() else None  # presenting: the maps first, the settings folded below
+    with (box := folded("Input, kernel, stride, padding, dilation")):
+        image = parts.pick_input()
+        kernel, settings = parts.read_kernel()
     guess_kernel()
     if image is None or kernel is None:
         return None
@@ -72,22 +47,20 @@ def show_convolution():
     except ValueError as problem:
         st.error(str(problem), icon=":material/error:")
         return None
-    st.markdown(f"**Output size** (n = {image.shape[0]}, k = {kernel.shape[0]}, s = {settings['stride']}, "
-                f"d = {settings['dilation']}, padding '{settings['padding']}'): {sizes[0]}"
-                + (f"; across: {sizes[1]}" if image.shape[0] != image.shape[1] else ""))
+    box.markdown(f"**Output size** (n = {image.shape[0]}, k = {kernel.shape[0]}, s = {settings['stride']}, "
+                 f"d = {settings['dilation']}, padding '{settings['padding']}'): {sizes[0]}"
+                 + (f"; across: {sizes[1]}" if image.shape[0] != image.shape[1] else ""))
     if settings["stride"] > max(image.shape):
         st.warning(f"The stride ({settings['stride']}) is larger than the picture ({image.shape[0]} pixels): the "
                    "kernel fits only at the first position, so the output is a single number.")
-    c1, c2 = st.columns(2)
+    c1, c2 = box.columns(2)
     for axis, column, n in (("row", c1, out.shape[0]), ("col", c2, out.shape[1])):
-        state[f"{K}{axis}"] = min(state.get(f"{K}{axis}", n // 2), n - 1)
+        state[f"{K}{axis}"] = min(state.get(f"{K}{axis}", n // 2), n - 1)  # a linked position stays on the map
         column.number_input(f"Output {'row' if axis == 'row' else 'column'} (0–{n - 1})", 0, n - 1, key=f"{K}{axis}")
     step = cv.output_arithmetic(image, kernel, state[K + "row"], state[K + "col"], **settings)
-    left, right = st.columns(2)
-    left.altair_chart(parts.grid_chart(image, title="Input (red: the receptive field)", highlight=step.field),
-                      width="content")
-    right.altair_chart(parts.grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]} (blue +, red −)",
-                                        highlight=[(step.row, step.col)], diverging=True), width="content")
+    parts.show_maps(picture if picture is not None else st.container(), image, out, step)
+    if preview is not None:
+        parts.show_maps(preview, image, out, step, size=130)
     st.code("\n".join(step.lines()), language=None, wrap_lines=True)
     both = settings["stride"] > 1 and settings["dilation"] > 1
     gap = None if both else np.abs(out - keras_conv(image, kernel, **settings)).max()
@@ -115,11 +88,13 @@ def show_pooling(feature_map) -> None:
     if feature_map is None:
         st.info("Pooling works on the output map of section 1; fix the settings there first.")
         return
-    c1, c2, c3, c4 = st.columns(4)
-    kind = c1.radio("Pooling", cv.POOLS, key=K + "pool_kind", horizontal=True)
-    size = int(c2.number_input("Window", 1, 8, 2, key=K + "pool_size"))
-    stride = int(c3.number_input("Stride", 1, 8, 2, key=K + "pool_stride"))
-    shift = int(c4.number_input("Shift right by (pixels)", 1, 2, 1, key=K + "shift"))
+    picture = st.container()
+    with folded("Pooling, window, stride, shift"):
+        c1, c2, c3, c4 = st.columns(4)
+        kind = c1.radio("Pooling", span(K + "pool_kind"), key=K + "pool_kind", horizontal=True)
+        size = int(c2.number_input("Window", *span(K + "pool_size"), key=K + "pool_size"))
+        stride = int(c3.number_input("Stride", *span(K + "pool_stride"), key=K + "pool_stride"))
+        shift = int(c4.number_input("Shift right by (pixels)", *span(K + "shift"), key=K + "shift"))
     try:
         pooled = cv.pool2d(feature_map, size=size, stride=stride, kind=kind)
         report = cv.shift_tolerance(feature_map, dx=shift, size=size, stride=stride, kind=kind)
@@ -127,7 +102,7 @@ def show_pooling(feature_map) -> None:
         st.error(str(problem), icon=":material/error:")
         return
     gap = np.abs(pooled - keras_pool(feature_map, size=size, stride=stride, kind=kind)).max()
-    st.altair_chart(parts.grid_chart(pooled, title=f"{kind.title()} pooled {pooled.shape[0]}×{pooled.shape[1]}",
+    picture.altair_chart(parts.grid_chart(pooled, title=f"{kind.title()} pooled {pooled.shape[0]}×{pooled.shape[1]}",
                                      diverging=True, size=200), width="content")
     st.caption(f"`keras.layers.{'MaxPooling2D' if kind == 'max' else 'AveragePooling2D'}({size}, strides={stride})` "
                f"gives the same numbers: largest difference {gap:.1e}.")
@@ -140,14 +115,15 @@ def show_pooling(feature_map) -> None:
 def show_cnn() -> None:
     st.header("3 · A CNN trained live on handwritten digits")
     st.markdown("scikit-learn's 1,797 real handwritten digits (8×8, ink 0–16), 80% to train, 20% to validate.")
-    c1, c2, c3, c4, c5 = st.columns(5)
-    filters = (int(c1.number_input("Filters, layer 1", 1, 64, 16, key=K + "f1")),
-               int(c2.number_input("Filters, layer 2", 0, 64, 32, key=K + "f2")))
-    pooling = c3.selectbox("Pooling", cnn.POOLINGS, key=K + "cnn_pool")
-    dense = int(c4.number_input("Dense neurons", 0, 256, 64, key=K + "dense"))
-    dropout = c5.number_input("Dropout", 0.0, 0.9, 0.25, step=0.05, key=K + "dropout")
-    run = digits.DigitRun(epochs=int(c1.number_input("Epochs", 1, 100, 20, key=K + "epochs")),
-                          seed=int(c2.number_input("Seed", 0, 2**31 - 1, 0, key=K + "seed")))
+    with folded("Network, epochs, seed"):
+        c1, c2, c3, c4, c5 = st.columns(5)
+        filters = (int(c1.number_input("Filters, layer 1", *span(K + "f1"), key=K + "f1")),
+                   int(c2.number_input("Filters, layer 2", *span(K + "f2"), key=K + "f2")))
+        pooling = c3.selectbox("Pooling", span(K + "cnn_pool"), key=K + "cnn_pool")
+        dense = int(c4.number_input("Dense neurons", *span(K + "dense"), key=K + "dense"))
+        dropout = c5.number_input("Dropout", *span(K + "dropout"), step=0.05, key=K + "dropout")
+        run = digits.DigitRun(epochs=int(c1.number_input("Epochs", *span(K + "epochs"), key=K + "epochs")),
+                              seed=int(c2.number_input("Seed", *span(K + "seed"), key=K + "seed")))
     settings = {"filters": tuple(f for f in filters if f), "pooling": pooling, "dense_units": dense,
                 "dropout_rate": float(dropout)}
     try:
@@ -199,10 +175,20 @@ def show_drawing() -> None:
     st.image(parts.small_images(np.moveaxis(maps[0][0], -1, 0), 8), width=64)
 
 
-st.title("Convolution")
-st.markdown("Convolution layers slide small learned kernels over a picture; pooling shrinks the maps; a few dense "
+if links.restore(SCHEMA, PAGE):  # a shared link sets every control and the kernel's numbers, seeds included
+    restore_kernel()
+intro, preview = (st.container(), None) if presenting() else st.columns([3, 2], vertical_alignment="center")
+with intro:
+    st.title("Convolution")
+    links.show_ignored(PAGE)
+    link_slot = st.container()
+    explain("Convolution layers slide small learned kernels over a picture; pooling shrinks the maps; a few dense "
             "layers decide. Every number below is computed by hand in NumPy and checked against Keras.")
-conv_map = show_convolution()
+conv_map = show_convolution(preview)
 show_pooling(conv_map)
 show_cnn()
 show_drawing()
+links.sync(SCHEMA, PAGE)
+with link_slot:
+    links.link_box(PAGE)
+    st.caption("A drawn or uploaded digit stays in this browser: a link cannot carry it.")

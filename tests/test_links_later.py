@@ -11,10 +11,12 @@ from models.core.links import decode, encode, ignored_text
 from models.core.paths import ROOT
 from pages.evaluation.search_link import SCHEMA as SEARCH
 from pages.evaluation.validation_link import SCHEMA as VALIDATION
+from pages.images.convolution_link import SCHEMA as CONVOLUTION
 from pages.sequences.recurrent_link import SCHEMA as RECURRENT
 from tests.test_links import HOSTILE, random_value
 
-SCHEMAS = {"validation": VALIDATION, "hyperparameter_search": SEARCH, "recurrent": RECURRENT}
+SCHEMAS = {"validation": VALIDATION, "hyperparameter_search": SEARCH, "recurrent": RECURRENT,
+           "convolution": CONVOLUTION}
 WIDGETS = ("number_input", "slider", "selectbox", "checkbox", "radio", "select_slider", "multiselect", "toggle",
            "text_input", "segmented_control")
 
@@ -308,3 +310,101 @@ def test_a_hostile_recurrent_link_opens_with_defaults_and_one_line():
     [warning] = at.warning
     assert "(rnn_x, lstm_w)" in warning.value.replace("\\", "")
     assert all(at.session_state[f.key] == f.default for f in RECURRENT) and not at.exception
+
+
+# --- Convolution ---
+
+CONVOLUTION_LINK = {"input": "Handwritten digit", "digit": "7", "kernel": "sharpen", "size": "5", "stride": "2",
+                    "padding": "same", "dilation": "1", "bias": "0.5", "row": "3", "col": "4", "pool": "average",
+                    "window": "3", "pool_stride": "1", "shift": "2", "f1": "2", "f2": "0", "cnn_pool": "average",
+                    "dense": "8", "dropout": "0.1", "epochs": "2", "seed": "5", "sample": "digit_six",
+                    "weights": "0 0 0 0 0;0 0 -1 0 0;0 -1 5 -1 0;0 0 -1 0 0;0 0 0 0 1.5"}
+
+
+def test_the_convolution_widgets_range_is_the_links_range():
+    at = opened("convolution", {})
+    assert not at.exception
+    position = {"convolution_row", "convolution_col"}  # drawn with the output map's own size, kept inside it
+    assert_ranges(at, CONVOLUTION, skip=position | {"convolution_kernel_text", "convolution_picture_sample"})
+    at.session_state["convolution_source"] = "Picture"
+    at.run()
+    assert not at.exception
+    picture = [f for f in CONVOLUTION if f.key == "convolution_picture_sample"]
+    assert_ranges(at, picture, labels={"convolution_picture_sample": lambda text: text.replace(" ", "_")})
+    for axis in ("row", "col"):
+        widget = widgets(at)[f"convolution_{axis}"]
+        assert 0 == widget.min and widget.max <= CONVOLUTION[[f.key for f in CONVOLUTION].index(
+            f"convolution_{axis}")].high
+
+
+def convolution_by_hand() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/convolution.py"), default_timeout=300).run()
+    at.number_input(key="convolution_digit").set_value(7)
+    at.selectbox(key="convolution_preset").set_value("sharpen")
+    at.selectbox(key="convolution_size").set_value(5).run()
+    at.session_state["convolution_kernel_sharpen_5"] = {"edited_rows": {4: {"c5": "1,5"}}, "added_rows": [],
+                                                        "deleted_rows": []}
+    for key, value in (("stride", 2), ("dilation", 1), ("bias", 0.5), ("pool_size", 3), ("pool_stride", 1),
+                       ("shift", 2), ("f1", 2), ("f2", 0), ("dense", 8), ("dropout", 0.1), ("epochs", 2),
+                       ("seed", 5)):
+        at.number_input(key=f"convolution_{key}").set_value(value)
+    at.radio(key="convolution_padding").set_value("same")
+    at.radio(key="convolution_pool_kind").set_value("average")
+    at.selectbox(key="convolution_cnn_pool").set_value("average").run()
+    at.number_input(key="convolution_row").set_value(3)
+    at.number_input(key="convolution_col").set_value(4)
+    return at.run()
+
+
+def shown_numbers(at: AppTest) -> dict:
+    return {"arithmetic": next(c.value for c in at.code if "?" not in c.value),
+            "size": next(m.value for m in at.markdown if m.value.startswith("**Output size**")),
+            "shift": next(m.value for m in at.markdown if m.value.startswith("**Shift the map")),
+            "layers": next(d.value for d in at.dataframe if "parameters" in d.value.columns).to_dict()}
+
+
+def test_the_convolution_page_opens_from_a_link_with_the_numbers_of_the_same_settings_by_hand():
+    import numpy as np
+
+    from models.images import convolution as cv
+    from models.images import digits
+
+    from_link, by_hand = opened("convolution", CONVOLUTION_LINK), convolution_by_hand()
+    assert_opened(from_link, CONVOLUTION, CONVOLUTION_LINK)
+    assert not from_link.warning and not from_link.error and not by_hand.exception and not by_hand.error
+    assert address(by_hand) == address(from_link)
+    numbers = shown_numbers(from_link)
+    assert numbers == shown_numbers(by_hand)
+    kernel = np.pad(np.array(cv.KERNELS["sharpen"], float), 1)
+    kernel[4, 4] = 1.5  # the link's kernel, not the preset's
+    step = cv.output_arithmetic(digits.upscaled_digit(7, 3), kernel, 3, 4, stride=2, padding="same", bias=0.5)
+    assert numbers["arithmetic"] == "\n".join(step.lines())
+
+
+@pytest.mark.slow
+def test_a_cnn_trained_from_a_link_equals_the_same_cnn_trained_by_hand():
+    accuracies = []
+    for at in (opened("convolution", CONVOLUTION_LINK), convolution_by_hand()):
+        at.number_input(key="convolution_acc_guess").set_value(50.0).run()
+        at.button(key="convolution_train").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        accuracies.append((at.metric[0].value, at.session_state["convolution_run"][2].history))
+    assert accuracies[0][0] == accuracies[1][0]
+    assert accuracies[0][1].equals(accuracies[1][1]) and len(accuracies[0][1]) == 2
+
+
+def test_a_hostile_convolution_link_opens_with_defaults_and_one_line():
+    at = opened("convolution", HOSTILE_LINK | {"weights": "<script>alert(1)</script>", "size": "4",
+                                               "stride": "65", "bias": "1e999", "sample": "../../etc/passwd",
+                                               "input": "Picture<"})
+    assert_hostile(at, CONVOLUTION)
+    assert "and 2 more" in next(w.value for w in at.warning if "link" in w.value)  # input, and the weights
+    at = opened("convolution", {"size": "3", "weights": "1 2 3;4 5 6"})  # two rows for a 3 x 3 kernel
+    [warning] = at.warning
+    assert "(weights)" in warning.value.replace("\\", "") and not at.exception
+
+
+def test_a_linked_output_position_stays_on_the_map():
+    at = opened("convolution", {"row": "63", "col": "40"})  # the 22 x 22 map of the default settings
+    assert not at.exception and not at.warning
+    assert (at.session_state["convolution_row"], at.session_state["convolution_col"]) == (21, 21)

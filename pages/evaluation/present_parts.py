@@ -1,7 +1,5 @@
 """Helpers the later pages share for links and present mode (candidates for pages/shared): a folded settings
 box, extra names for the "ignored" line, and editable tables of numbers that start from a link's values."""
-from contextlib import nullcontext
-
 import numpy as np
 import streamlit as st
 
@@ -12,8 +10,8 @@ state = st.session_state
 
 
 def folded(label: str):
-    """Where a section's settings go: an expander while presenting, the page itself otherwise."""
-    return st.expander(label) if presenting() else nullcontext()
+    """Where a section's settings go: an expander while presenting, a plain container otherwise."""
+    return st.expander(label) if presenting() else st.container()
 
 
 def also_ignored(fields: tuple[Field, ...], page: str, names: list[str]) -> None:

@@ -7,9 +7,62 @@ import streamlit as st
 from models.engine import cnn
 from models.engine.heavy_work import heavy_work
 from models.engine.runs import train_in_chunks
+from models.images import convolution as cv
 from models.images import digits
 from models.vision.images import ImageInputError, load_image
+from pages.evaluation.present_parts import table_start, table_text
+from pages.images.convolution_link import KERNEL_TEXT, PAGE, SOURCES, K, editor_name, preset_kernel, span
 from pages.shared.charts import curve_chart, long_curves
+from pages.shared.image_input import pick_image
+
+state = st.session_state
+
+
+def pick_input() -> np.ndarray | None:
+    source = st.segmented_control("Input", span(K + "source"), required=True, key=K + "source")
+    if source == SOURCES[0]:
+        index = st.number_input("Digit number (0–1796 of scikit-learn's digits)", *span(K + "digit"), key=K + "digit")
+        st.caption("An 8×8 digit with each pixel repeated 3×3 times: a 24×24 picture, 0 = black, 1 = white.")
+        return digits.upscaled_digit(int(index), 3)
+    if (image := pick_image(K + "picture")[0]) is None:
+        return None
+    st.caption("Reduced to 28×28 grayscale, 0 = black, 1 = white. A link carries the sample picture, never an "
+               "upload or a photo.")
+    return digits.to_grayscale(image, 28)
+
+
+def read_kernel() -> tuple[np.ndarray | None, dict]:
+    c1, c2, c3, c4, c5 = st.columns(5)
+    preset = c1.selectbox("Kernel preset", span(K + "preset"), key=K + "preset")
+    size = c2.selectbox("Kernel size", span(K + "size"), key=K + "size")
+    settings = {"stride": int(c3.number_input("Stride", *span(K + "stride"), key=K + "stride")),
+                "padding": c4.radio("Padding", span(K + "padding"), key=K + "padding", horizontal=True),
+                "dilation": int(c5.number_input("Dilation", *span(K + "dilation"), key=K + "dilation"))}
+    start = preset_kernel(preset, size)
+    linked, version = table_start(PAGE, editor_name(preset, size))
+    st.markdown("**The kernel** (edit any cell; 2e3 and 1,5 work)")
+    left, right = st.columns([3, 1])
+    table = left.data_editor(cv.kernel_table(start if linked is None else linked), hide_index=True,
+                             key=K + editor_name(preset, size) + (f"_{version}" if version else ""))
+    settings["bias"] = right.number_input("Bias", *span(K + "bias"), step=0.5, key=K + "bias")
+    try:
+        kernel = cv.kernel_from_table(table)
+    except ValueError as problem:
+        st.error(f"This kernel cannot be used yet. {problem}", icon=":material/error:")
+        return None, settings
+    state[KERNEL_TEXT] = table_text(kernel, start)  # the address keeps the numbers while they differ from the preset
+    return kernel, settings
+
+
+def show_maps(place, image, out, step, size: int = 240) -> None:
+    """The input with the receptive field of one output value, beside the output map."""
+    left, right = place.columns(2)
+    small = size < 200  # beside the title: short titles
+    left.altair_chart(grid_chart(image, title="Input" if small else "Input (red: the receptive field)",
+                                 highlight=step.field, size=size), width="content")
+    right.altair_chart(grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]}" + ("" if small else
+                                  " (blue +, red −)"), highlight=[(step.row, step.col)], diverging=True, size=size),
+                       width="content")
 
 
 def grid_chart(grid, *, title: str, highlight=(), size: int = 240, diverging: bool = False) -> alt.Chart:
