@@ -79,7 +79,7 @@ def show_pictures():
 
 def show_picture():
     st.header("1 · A picture")
-    left, right = st.columns([3, 2], vertical_alignment="center")
+    left, right = st.columns([3, 2])
     with left:
         image, description = pick_image("augmentation")  # the default sample is set in main
     if image is None:
