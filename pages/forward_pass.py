@@ -4,14 +4,19 @@ import json
 import streamlit as st
 
 from models.core.guess import grade_number
+from models.core.links import MAX_TEXT_LENGTH
 from models.foundations import forward_pass as fp
+from pages.foundations import checked_links
+from pages.foundations.forward_pass_link import CHECKS, DEFAULTS, PAGE, PRESETS, SCHEMA, preset_of
+from pages.foundations.forward_pass_parts import link_text, network_dot
+from pages.foundations.forward_pass_working import show_answer_key, show_backprop, show_forward
+from pages.shared import links
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
-from pages.shared.present import explain
+from pages.shared.present import explain, presenting
 
 ensure_app_navigation()
 
-PRESETS = fp.load_presets()
 GATE = RevealGate("forward_pass", question="forward_pass.output")
 state = st.session_state
 
@@ -29,6 +34,23 @@ def _pick_preset() -> None:
     state["forward_pass_upload_error"] = None
 
 
+def _offer(label: str, spec: dict) -> None:
+    """A network from a file or a link: its own entry in the "Start from" box, loaded."""
+    state["forward_pass_uploaded"] = (label[:60] + "…" if len(label) > 60 else label, spec)
+    state["forward_pass_preset"] = state["forward_pass_uploaded"][0]  # the box shows what is loaded
+    _load(spec)
+
+
+def _from_link(text: str) -> None:
+    spec = fp.spec_from_json(text)  # already checked when the link was read
+    preset = preset_of(spec)
+    if preset is None:
+        _offer(f"From a link: {spec.get('name', 'a network')}", spec)
+    else:
+        state["forward_pass_preset"] = preset
+        _load(PRESETS[preset])
+
+
 def _upload() -> None:
     file = state["forward_pass_upload"]
     state["forward_pass_upload_error"] = None
@@ -38,10 +60,7 @@ def _upload() -> None:
         except fp.SpecError as error:
             state["forward_pass_upload_error"] = f"Could not use {file.name}: {error}"
             return
-        label = f"Uploaded: {spec.get('name', file.name)}"
-        state["forward_pass_uploaded"] = (label[:60] + "…" if len(label) > 60 else label, spec)
-        state["forward_pass_preset"] = state["forward_pass_uploaded"][0]  # the box shows what is loaded
-        _load(spec)
+        _offer(f"Uploaded: {spec.get('name', file.name)}", spec)
 
 
 def _reveal(spec_id: str, actual: float) -> None:
@@ -94,81 +113,14 @@ def show_network() -> dict | None:
                                  format="%g", value=float(base["learning_rate"]), key=f"forward_pass_rate_v{version}")
     try:
         layers = [fp.layer_from_table(tables[k], act, f"Layer {k + 1}") for k, act in enumerate(activations)]
-        return fp.solve({"name": base.get("name", "My network"), "layers": layers, "loss": loss, "learning_rate": rate,
+        texts = {"description": base["description"]} if base.get("description") else {}
+        return fp.solve({"name": base.get("name", "My network"), **texts, "layers": layers, "loss": loss,
+                         "learning_rate": rate,
                          "inputs": fp.row_from_table(tables["inputs"], "Inputs"),
                          "targets": fp.row_from_table(tables["targets"], "Targets")})
     except fp.SpecError as error:
         st.error(plain(f"This network cannot be computed yet. {error}"))
         return None
-
-
-def show_forward(sol: fp.Solution, by_keras: dict) -> None:
-    """Section 3: every neuron's sum and activation, the loss, and the same numbers from Keras."""
-    st.header("3. Forward pass")
-    for index, rows in enumerate(sol.forward_steps, start=1):
-        st.markdown(f"**Layer {index}** ({sol.spec['layers'][index - 1]['activation']})")
-        st.code("\n".join(line for r in rows for line in (r["sum"], r["activation"])), language=None, wrap_lines=True)
-    st.markdown("**Loss** — how far the outputs are from the targets")
-    st.code("\n".join(sol.loss_steps), language=None, wrap_lines=True)
-    st.subheader("The same numbers from Keras")
-    compare = fp.keras_comparison(sol, by_keras)
-    st.dataframe(compare.assign(**{c: compare[c].map(fp.fmt) for c in ("by hand", "Keras")}), hide_index=True)
-    st.caption("Keras ran `Dense` layers in float64 holding the very same weights. Differences around 1e-16 are "
-               "rounding in the last binary digit (for numbers above 1, the difference is relative to their size).")
-    if "crossentropy" in sol.spec["loss"]:
-        st.caption("Keras computes cross-entropy from the output layer's z (\"from logits\"), and so do we. "
-                   "Fed bare probabilities instead, it would clip them to [10⁻⁷, 1 − 10⁻⁷], and a saturated "
-                   "output would give a slightly different loss.")
-
-
-def show_backprop(sol: fp.Solution, by_keras: dict) -> None:
-    """Section 4: δ of every neuron, the gradients beside GradientTape's, the step and the loss after it."""
-    st.header("4. One step of backpropagation")
-    st.markdown(
-        "**Backpropagation** finds ∂L/∂w for every weight with the chain rule; **gradient descent** then "
-        "moves each weight a little downhill: w ← w − learning rate × ∂L/∂w.\n\n"
-        "- For each neuron, **δ = ∂L/∂z** = (how the loss changes with its output a) × "
-        "(the activation's slope f′(z)).\n"
-        "- The output layer's ∂L/∂a comes from the loss; a hidden neuron's is **Σ w·δ** over the neurons "
-        "it feeds.\n"
-        "- Then **∂L/∂w = δ of the receiving neuron × the value coming in**, and ∂L/∂b = δ.\n\n"
-        "**Batch, iteration, epoch.** A *batch* is the group of examples used for one update; an *iteration* "
-        "(step) is one update from one batch; an *epoch* is one full pass over the training set, i.e. "
-        "(examples ÷ batch size) iterations. Here the batch is one example, so this page shows **one iteration**. "
-        "An epoch is therefore not an iteration: with 1,000 examples and batches of 50, one epoch is 20 iterations."
-    )
-    for index, rows in reversed(list(enumerate(sol.delta_steps, start=1))):
-        st.markdown(f"**Layer {index}: δ of each neuron**")
-        st.code("\n".join(line for r in rows for line in r["lines"]), language=None, wrap_lines=True)
-    table, gap = fp.gradient_comparison(sol, by_keras)
-    shown = table.assign(**{c: table[c].map(fp.fmt) for c in ("value", "gradient", "GradientTape", "updated")})
-    st.markdown("**Gradient of every weight and bias**: ∂L/∂w = δ × the value coming in")
-    # height="content": every row visible, no scrolling inside the table on the projector
-    st.dataframe(shown[["parameter", "gradient", "GradientTape", "chain rule"]], hide_index=True, height="content")
-    st.success(f"The chain rule by hand and TensorFlow's automatic differentiation (tf.GradientTape) agree: "
-               f"the largest difference is {gap:.1e}.")
-    st.markdown(f"**The gradient-descent step**: new w = w − {fp.fmt(sol.spec['learning_rate'])} × ∂L/∂w")
-    if sol.note:
-        st.warning(sol.note, icon=":material/warning:")
-    st.dataframe(shown[["parameter", "update", "updated"]].rename(columns={"updated": "new value"}), hide_index=True,
-                 height="content")
-    before, after = st.columns(2)
-    before.metric("Loss before the step", fp.fmt(sol.loss))
-    finite = sol.loss_after - sol.loss == sol.loss_after - sol.loss  # False for ∞ − ∞ and NaN
-    after.metric("Loss after one step", fp.fmt(sol.loss_after), delta_color="inverse",
-                 delta=fp.fmt(sol.loss_after - sol.loss) if finite else None)
-    if sol.loss_after > sol.loss and not sol.note:
-        st.warning("The loss went up: the learning rate is too large for this network, so the step overshoots.")
-
-
-def show_answer_key(sol: fp.Solution) -> None:
-    st.header("5. Answer key")
-    st.markdown("The whole worked solution, to print or hand out.")
-    md_col, csv_col = st.columns(2)
-    md_col.download_button("Worked solution (Markdown)", fp.answer_key_markdown(sol), on_click="ignore",
-                           file_name="worked_solution.md", mime="text/markdown", key="forward_pass_download_md")
-    csv_col.download_button("Weights and gradients (CSV)", fp.answer_key_csv(sol), on_click="ignore",
-                            file_name="weights_and_gradients.csv", mime="text/csv", key="forward_pass_download_csv")
 
 
 def show_prediction(sol: fp.Solution, spec_id: str) -> None:
@@ -185,23 +137,51 @@ def show_prediction(sol: fp.Solution, spec_id: str) -> None:
               on_click=_reveal, args=(spec_id, sol.passes[-1]["a"][0]))
 
 
-if "forward_pass_base" not in state:
+def show_link(solution) -> None:
+    """The address holds the network as typed; one too large for an address is shared as a file instead."""
+    text = None if solution is None else link_text(solution.spec)
+    if text is not None and len(text) > MAX_TEXT_LENGTH:
+        st.caption(f"This network needs {len(text):,} characters, more than a link holds ({MAX_TEXT_LENGTH:,}): "
+                   "share the downloaded spec instead.")
+        return
+    if text is not None:
+        state["forward_pass_net"] = text
+    links.sync(SCHEMA, PAGE)
+    if solution is not None:
+        links.link_box(PAGE)
+
+
+for key, value in DEFAULTS.items():
+    state.setdefault(key, value)
+if checked_links.restore(SCHEMA, PAGE, CHECKS):  # a shared link brings its network, every number as typed
+    _from_link(state["forward_pass_net"])
+elif "forward_pass_base" not in state:
     _load(next(iter(PRESETS.values())))
 
 st.title("Forward pass and backpropagation, by hand")
+links.show_ignored(PAGE)
 explain(
     "Every neuron does two things: it adds up its weighted inputs plus a bias, "
     "**z = Σ wᵢ·aᵢ + b**, then applies its activation, **a = f(z)**. The outputs of one layer are the "
     "inputs of the next. Below you compute a small network this way, compare with Keras, and then take "
     "one training step with the chain rule."
 )
+picture = st.container()  # the network itself, drawn from the tables below
 # Drawn before anything that can fail, so the switch keeps its state while a table has an empty cell.
 show_all = st.toggle("Teacher mode: show the answers without asking for a guess", key="forward_pass_show_all")
-solution = show_network()
+with st.expander("1. The network: inputs, weights, targets, loss") if presenting() else st.container():
+    solution = show_network()
+    download_slot, link_slot = st.columns([1, 1])
+with picture:
+    st.graphviz_chart(network_dot(state["forward_pass_base"] if solution is None else solution.spec),
+                      width="stretch" if presenting() else "content",
+                      alt="The network: inputs, neurons with their biases, arrows with their weights, and the targets.")
+with link_slot:
+    show_link(solution)
 if solution is not None:
     spec_id = fp.spec_to_json(solution.spec)
-    st.download_button("Download this spec (JSON)", spec_id, file_name="network.json", mime="application/json",
-                       on_click="ignore", key="forward_pass_download_spec")
+    download_slot.download_button("Download this spec (JSON)", spec_id, file_name="network.json",
+                                  mime="application/json", on_click="ignore", key="forward_pass_download_spec")
     st.header("2. Predict first")
     if GATE.revealed(spec_id) or show_all:
         if GATE.revealed(spec_id):

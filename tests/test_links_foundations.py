@@ -1,5 +1,6 @@
 """The foundations pages' settings in the address: round trips, hostile links, the page opened from a link."""
 import io
+import json
 import math
 import random
 
@@ -11,12 +12,13 @@ from models.core.paths import ROOT
 from models.foundations import activations as act
 from models.training import loss_fit as F
 from models.training import losses as L
-from pages.foundations import activations_link
+from pages.foundations import activations_link, forward_pass_link
 from pages.foundations.checked_links import apply_checks
 from pages.training import loss_functions_link, optimizers_link
 from tests.test_links import HOSTILE, random_value
 
-LINKS = {"activations": activations_link, "loss_functions": loss_functions_link, "optimizers": optimizers_link}
+LINKS = {"activations": activations_link, "loss_functions": loss_functions_link, "optimizers": optimizers_link,
+         "forward_pass": forward_pass_link}
 
 
 def random_numbers(rng: random.Random, count: int, low: float = -100.0, high: float = 100.0) -> str:
@@ -29,6 +31,21 @@ def random_points(rng: random.Random) -> str:
     return loss_functions_link.points_text(xs, [rng.uniform(-50, 50) for _ in xs])
 
 
+def random_network(rng: random.Random) -> str:
+    """A preset with every number changed, as the address carries it."""
+    import copy
+
+    from pages.foundations.forward_pass_parts import link_text
+
+    spec = copy.deepcopy(rng.choice(list(forward_pass_link.PRESETS.values())))
+    for layer in spec["layers"]:
+        layer["weights"] = [[rng.uniform(-5, 5) for _ in row] for row in layer["weights"]]
+        layer["biases"] = [round(rng.uniform(-5, 5), rng.randint(0, 17)) for _ in layer["biases"]]
+    spec["inputs"] = [rng.uniform(-3, 3) for _ in spec["inputs"]]
+    spec["learning_rate"] = rng.uniform(1e-6, 100.0)
+    return link_text(spec)
+
+
 TEXTS = {  # a text a student could type into each text box (or a multiselect's choices in order)
     "activations_functions_link": lambda rng: ",".join(rng.sample(activations_link.NAMES, rng.randint(0, 9))),
     "activations_softmax_others": lambda rng: random_numbers(rng, rng.randint(1, 9)),
@@ -37,6 +54,7 @@ TEXTS = {  # a text a student could type into each text box (or a multiselect's 
     "optim_optimizers_link": lambda rng: ",".join(rng.sample(optimizers_link.NAMES, rng.randint(0, 6))),
     "optim_learning_rate": lambda rng: repr(rng.uniform(1e-6, 10.0)),
     "optim_fit_learning_rate": lambda rng: rng.choice(["0.1", "1e-3", "0,5", "2"]),
+    "forward_pass_net": random_network,
 }
 
 
@@ -378,3 +396,90 @@ def test_optimizers_present_mode_puts_the_surface_first_and_folds_the_settings()
                                    "[Race settings: surface, learning rate, momentum, optimisers]"]
     normal = opened("optimizers", {})
     assert layout(normal.main)[:2] == ["h:1 · The race", "chart"]
+
+
+# --- Forward pass ---
+
+FWD = forward_pass_link
+
+
+def edited_classic() -> dict:
+    import copy
+
+    spec = copy.deepcopy(FWD.PRESETS["Classic example 2-2-2 (sigmoid, targets 0.01 and 0.99)"])
+    spec["layers"][0]["weights"][0][0] = 0.5
+    return spec
+
+
+def fwd_numbers(at: AppTest) -> tuple:
+    """The losses before and after the step, and the gradient and new-value tables."""
+    tables = [t.value for t in at.dataframe if {"gradient", "new value"} & set(t.value.columns)]
+    return [m.value for m in at.metric], tables
+
+
+def test_forward_pass_link_holds_the_network_and_a_too_large_one_is_refused_plainly():
+    from models.foundations import network_spec
+    from pages.foundations.forward_pass_parts import link_text
+
+    assert [f.kind for f in FWD.SCHEMA] == ["text", "bool"] and FWD.SCHEMA[0].max_length == 4000
+    for spec in FWD.PRESETS.values():  # every preset fits, and reads back number for number
+        assert len(link_text(spec)) < 1000 and FWD.preset_of(network_spec.spec_from_json(link_text(spec)))
+    at = opened("forward_pass", {})
+    assert widgets(at)["forward_pass_show_all"].type == "toggle"
+    widest = {"inputs": [1.0] * 12, "targets": [0.5] * 12, "loss": "mse", "learning_rate": 0.1,
+              "layers": [{"weights": [[0.123456789] * 12] * 12, "biases": [0.1] * 12, "activation": "tanh"}] * 6}
+    assert len(link_text(widest)) > 4000
+    at.file_uploader(key="forward_pass_upload").set_value(("w.json", json.dumps(widest).encode(),
+                                                           "application/json")).run()
+    assert not at.exception and any("more than a link holds" in c.value for c in at.caption)
+    assert "net" not in address(at) or address(at)["net"] != link_text(widest)
+
+
+def test_forward_pass_opens_from_a_link_as_set_by_hand():
+    from models.foundations import forward_pass as fp
+    from pages.foundations.forward_pass_parts import link_text
+
+    spec = edited_classic()
+    link = {"net": link_text(spec), "answers": "1"}
+    from_link = opened("forward_pass", link)
+    assert_state_is_the_link(from_link, FWD.SCHEMA, link)
+    assert not from_link.warning and not from_link.error
+    assert from_link.selectbox(key="forward_pass_preset").value == f"From a link: {spec['name']}"[:60] + "…"
+    by_hand = opened("forward_pass", {})
+    by_hand.selectbox(key="forward_pass_preset").set_value(spec["name"]).run()
+    key = by_hand.data_editor[1].key  # layer 1's table: row x1, column h1
+    by_hand.session_state[key] = {"edited_rows": {0: {"to h1": 0.5}}, "added_rows": [], "deleted_rows": []}
+    by_hand.toggle(key="forward_pass_show_all").set_value(True).run()
+    assert not by_hand.exception
+    assert address(by_hand) == link  # the address follows the edited table
+    metrics, tables = fwd_numbers(from_link)
+    assert (metrics, [t.to_dict() for t in tables]) == (fwd_numbers(by_hand)[0],
+                                                        [t.to_dict() for t in fwd_numbers(by_hand)[1]])
+    assert metrics[0] == fp.fmt(fp.loss_value(spec))  # the library, directly
+    assert len(tables) == 2
+    assert tables[1]["new value"].tolist() == [fp.fmt(v) for v in fp.parameter_table(spec)["updated"]]
+
+
+def test_forward_pass_hostile_link_opens_with_defaults_and_one_line():
+    at = opened("forward_pass", HOSTILE_LINK | {"net": "<script>alert(1)</script>", "answers": "yes"})
+    assert_one_plain_warning(at, FWD.SCHEMA)
+    assert not at.error and at.selectbox(key="forward_pass_preset").value == next(iter(FWD.PRESETS))
+    for net in ('{"inputs": [1e999]}', json.dumps({"inputs": [1], "layers": []}), "[" * 3000, "9" * 3999):
+        at = opened("forward_pass", {"net": net})
+        assert not at.exception and not at.error and len(at.warning) == 1
+    bold = edited_classic() | {"name": "**bold** <b>x</b>", "description": "[click](http://evil.example)"}
+    from pages.foundations.forward_pass_parts import link_text
+
+    at = opened("forward_pass", {"net": link_text(bold)})  # a valid network: its texts stay plain text
+    assert not at.warning and at.text[0].value == bold["description"]
+    assert not any("evil" in m.value for m in at.markdown)
+
+
+def test_forward_pass_present_mode_puts_the_network_first_and_folds_the_tables():
+    at = opened("forward_pass", {}, present_mode=True)
+    assert not at.exception
+    assert layout(at.main)[:3] == ["[Explanation]", "chart", "[1. The network: inputs, weights, targets, loss]"]
+    normal = opened("forward_pass", {})
+    assert layout(normal.main)[:2] == ["chart", "h:1. The network"]
+    dot = normal.get("graphviz_chart")[0].proto.spec
+    assert '"x1" -> "h1" [color="#4c78a8", penwidth=1.97, label="0.4"]' in dot  # the lecture network's weights
