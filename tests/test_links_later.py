@@ -408,3 +408,70 @@ def test_a_linked_output_position_stays_on_the_map():
     at = opened("convolution", {"row": "63", "col": "40"})  # the 22 x 22 map of the default settings
     assert not at.exception and not at.warning
     assert (at.session_state["convolution_row"], at.session_state["convolution_col"]) == (21, 21)
+
+
+# --- Present mode ---
+
+def layout(page: str, present: bool) -> list[tuple[str, str | None]]:
+    """The page's elements in order, as (type, header text or expander label)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    if present:
+        at.toggle(key="present_mode").set_value(True).run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    def walk(node, out):
+        for child in getattr(node, "children", {}).values():
+            text = getattr(child, "label", None) if child.type == "expander" else None
+            out.append((child.type, child.value if child.type == "header" else text))
+            walk(child, out)
+        return out
+    return walk(at.main, [])
+
+
+FOLDED = {"validation": [("2 · k-fold cross-validation", "Folds: k, seed, stratified")],
+          "hyperparameter_search": [("1 · The search", "Search settings: hyperparameters, budget, seed, epochs")],
+          "recurrent": [("1 · A SimpleRNN, step by step", "The inputs and weights (edit any cell)"),
+                        ("3 · Vanishing and exploding gradients through time",
+                         "Length, recurrent scale, activation, cells")],
+          "convolution": [("1 · One convolution", "Input, kernel, stride, padding, dilation"),
+                          ("2 · Pooling", "Pooling, window, stride, shift")]}
+
+
+@pytest.mark.parametrize("page", sorted(FOLDED))
+def test_present_mode_shows_each_sections_picture_before_its_folded_settings(page):
+    elements = layout(page, present=True)
+    expanders = [text for kind, text in elements if kind == "expander"]
+    assert expanders[0] == "Explanation"  # the introduction, folded
+    for header, settings in FOLDED[page]:
+        start, end = elements.index(("header", header)), elements.index(("expander", settings))
+        assert any(kind == "vega_lite_chart" for kind, _ in elements[start:end]), (header, settings)
+    normal = layout(page, present=False)
+    assert not any(kind == "expander" and text in dict(FOLDED[page]).values() for kind, text in normal)
+    if page in ("recurrent", "convolution"):  # a picture beside the title, in the first screen
+        first_header = next(i for i, (kind, _) in enumerate(normal) if kind == "header")
+        assert any(kind == "vega_lite_chart" for kind, _ in normal[:first_header])
+
+
+LINKS = {"validation": VALIDATION_LINK, "hyperparameter_search": SEARCH_LINK, "recurrent": RECURRENT_LINK,
+         "convolution": CONVOLUTION_LINK}
+
+
+@pytest.mark.parametrize("page", sorted(LINKS))
+def test_no_widget_gets_both_a_default_and_a_value_from_the_link(page, monkeypatch):
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # Streamlit says it once per process
+    said = []
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append(record.getMessage())
+    logger = logging.getLogger(policies.__name__)
+    logger.addHandler(handler)
+    try:
+        at = opened(page, LINKS[page])
+    finally:
+        logger.removeHandler(handler)
+    assert not at.exception
+    assert not [s for s in said if "created with a default value" in s], said
