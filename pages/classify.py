@@ -5,7 +5,15 @@ import streamlit as st
 
 from models.core import guess
 from models.vision import gradcam, pretrained
-from pages.images.classify_parts import LABELS, RANDOM_BANNER, show_feature_maps, show_grad_cam, show_top5
+from pages.images.classify_parts import (
+    LABELS,
+    RANDOM_BANNER,
+    Result,
+    jpeg,
+    show_feature_maps,
+    show_grad_cam,
+    show_top5,
+)
 from pages.shared.errors import show_unexpected
 from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.image_input import pick_image
@@ -84,20 +92,36 @@ def teacher_mode() -> bool:
     return st.session_state[TEACHER_MODE]
 
 
-def analysed(model, model_name, arch, batch, signature, picture_label):
-    """Probabilities, top-5 and analysis for this picture, computed once and kept for this student."""
+def analysed(model, model_name, arch, batch, signature, picture_label) -> Result:
+    """Probabilities, top-5 and analysis for this picture from one pass, computed once and kept for this student."""
     kept = st.session_state.get("classify_result")
-    if kept is None or kept[0] != signature:
+    if kept is None or kept.signature != signature:
+        st.session_state.pop("classify_result", None)  # the last picture's images go before the next are made
+        queue = st.empty()
+
+        def waiting(place: int) -> None:  # called while other students' pictures are ahead in the queue
+            queue.info(f"**The server is busy: you are number {place} in the queue.** Your result is coming; "
+                       "the pictures ahead of yours are being answered first.", icon=":material/hourglass_top:")
         try:
             with st.spinner(f"Running {arch.builder} on {picture_label}…"):
-                probabilities = pretrained.predict(model, batch)[0]
-                top = pretrained.top_predictions(probabilities, pretrained.TOP)
-                analysis = gradcam.analyse(model, batch, [p.index for p in top], model_name)
+                probabilities, top, analysis = gradcam.classify_and_analyse(model, batch, model_name, on_wait=waiting)
         except Exception as error:  # noqa: BLE001 - shown on the page, logged once with its traceback
             show_unexpected(error, f"Running {arch.builder} on this picture")
             st.stop()
-        kept = st.session_state["classify_result"] = (signature, probabilities, top, analysis)
-    return kept[1:]
+        queue.empty()
+        kept = st.session_state["classify_result"] = Result.of(signature, probabilities, top, analysis)
+    return kept
+
+
+def prepared_input(image, model_name: str, random_weights: bool):
+    """The model's 224×224 input and the question's signature, made once per picture and model, not per rerun."""
+    kept = st.session_state.get("classify_input")
+    if kept is None or kept[0] is not image or kept[1] != model_name:
+        batch, seen = pretrained.model_input(image, model_name)
+        kept = st.session_state["classify_input"] = (image, model_name, batch, seen, jpeg(seen),
+                                                     hashlib.sha256(seen.tobytes()).hexdigest())
+    _image, _name, batch, seen, seen_jpeg, digest = kept
+    return batch, seen, seen_jpeg, (digest, model_name, random_weights)
 
 
 def predict_first(results, signature) -> None:
@@ -114,7 +138,8 @@ def predict_first(results, signature) -> None:
         if guessed_class is None:
             st.warning("Pick the class you expect first (type part of its name in the box).")
             return
-        probabilities, top, _analysis = results()
+        result = results()
+        probabilities, top = result.probabilities, result.top
         rank, ties = pretrained.rank_of(probabilities, guessed_class)
         GATE.reveal(signature, (
             guess.grade_choice(LABELS[guessed_class], top[0].name),
@@ -161,8 +186,7 @@ with answer:
     if model is None or image is None:
         st.info("The answer appears here once there is a model and a picture.", icon=":material/arrow_back:")
         st.stop()
-    batch, seen = pretrained.model_input(image, model_name)
-    signature = (hashlib.sha256(seen.tobytes()).hexdigest(), model_name, random_weights)
+    batch, seen, seen_jpeg, signature = prepared_input(image, model_name, random_weights)
 
     def results():
         return analysed(model, model_name, arch, batch, signature, picture_label)
@@ -174,10 +198,10 @@ with answer:
         if not GATE.revealed(signature):
             st.stop()
         question.empty()  # answered: the answer takes the question's place in this same run, no second run
-    probabilities, top, analysis = results()
-    show_top5(top, picture_label, random_weights)  # the answer first: it fits the first screen beside the picker
+    result = results()
+    show_top5(result.top, picture_label, random_weights)  # the answer first: it fits the first screen beside the picker
     if GATE.revealed(signature):
         show_guess()
 
-show_grad_cam(top, analysis, seen, arch, random_weights)
-show_feature_maps(analysis, random_weights)
+show_grad_cam(result, seen, seen_jpeg, arch, random_weights)
+show_feature_maps(result, random_weights)

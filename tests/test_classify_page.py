@@ -300,7 +300,7 @@ def test_an_unexpected_error_is_shown_as_a_message_not_a_traceback(offline, mobi
     def broken(*args, **kwargs):
         raise RuntimeError("the analysis broke")
 
-    monkeypatch.setattr(gradcam, "analyse", broken)
+    monkeypatch.setattr(gradcam, "classify_and_analyse", broken)
     at = random_page(classify_source="Upload a file", classify_skip_guess=True, classify_teacher_mode=True)
     at.file_uploader(key="classify_upload").set_value(("fresh.png", png_bytes((1, 2, 3)), "image/png")).run()
     assert not at.exception

@@ -281,3 +281,40 @@ def test_tile_maps_lays_out_a_grid_with_gaps():
     assert pixels[0, 5].item() == 128 and pixels[3, 8].item() == 0  # tile 1: top-left quarter at 0.5
     assert pixels[5:9, 5:9].min() == 255  # tile 4 (second row, middle) is all 1.0
     assert pixels[5:9, 0:4].max() == 0
+
+
+def test_one_pass_gives_the_same_top5_heatmaps_and_maps_as_the_separate_calls(mobilenet):
+    """The page's single pass against the two separate routes (a direct model call, then `analyse`)."""
+    batch, _ = pretrained.model_input(Image.open(io.BytesIO(photo_bytes((300, 260)))), "mobilenet_v2")
+    probabilities, top, analysis = gradcam.classify_and_analyse(mobilenet, batch, "mobilenet_v2")
+    direct = np.asarray(mobilenet(batch, training=False))[0]
+    np.testing.assert_allclose(probabilities, direct, rtol=1e-5, atol=1e-7)
+    assert top == pretrained.top_predictions(direct, 5)
+    separate = gradcam.analyse(mobilenet, batch, [p.index for p in top], "mobilenet_v2")
+    assert list(analysis.heatmaps) == [p.index for p in top]
+    for index in analysis.heatmaps:
+        np.testing.assert_allclose(analysis.heatmaps[index], separate.heatmaps[index], atol=1e-6)
+    for mine, theirs in zip(analysis.layers, separate.layers):
+        assert mine.channels == theirs.channels
+        np.testing.assert_allclose(mine.maps, theirs.maps, atol=1e-6)
+
+
+def test_random_kernels_drawn_in_slices_equal_one_draw():
+    shape = (70, 3, 2, 5)  # a conv kernel: receptive field 70·3, 2 channels in, 5 out
+    receptive = 70 * 3
+    limit = np.sqrt(6 / (receptive * 2 + receptive * 5))
+    np.testing.assert_array_equal(pretrained.random_kernel(np.random.default_rng(9), shape),
+                                  np.random.default_rng(9).uniform(-limit, limit, shape).astype("float32"))
+    big = (1100, 4000)  # 4.4 M numbers: two slices of the first axis
+    np.testing.assert_array_equal(pretrained.random_kernel(np.random.default_rng(2), big),
+                                  np.random.default_rng(2).uniform(-np.sqrt(6 / 5100), np.sqrt(6 / 5100), big)
+                                  .astype("float32"))
+
+
+def test_a_random_model_built_directly_equals_keras_weights_overwritten(mobilenet):
+    """`build_random_model` (no Keras draw first) against the plain route: build, then overwrite every kernel."""
+    plain = keras.applications.MobileNetV2(weights=None)
+    pretrained.write_random_weights(plain, seed=0)
+    assert len(plain.weights) == len(mobilenet.weights)
+    for a, b in zip(plain.weights, mobilenet.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

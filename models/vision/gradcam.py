@@ -6,13 +6,13 @@ from PIL import Image
 
 from models.engine.heavy_work import heavy_work
 from models.vision import imagenet
-from models.vision.pretrained import TOP, architecture, compiled_for
+from models.vision.pretrained import TOP, Prediction, architecture, compiled_for, top_predictions
 
 
 def prepare_analysis(model, model_name: str = "vgg16", n_classes: int = TOP) -> None:
-    """Trace the Grad-CAM and feature-map pass once (a few seconds), so a student's first click is fast."""
+    """Trace the one-pass classification and analysis once (a few seconds), so a student's first click is fast."""
     size = architecture(model_name).input_size
-    analyse(model, np.zeros((1, size, size, 3), "float32"), range(n_classes), model_name)
+    classify_and_analyse(model, np.zeros((1, size, size, 3), "float32"), model_name, top=n_classes)
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,31 @@ class Analysis:
     layers: list[LayerMaps]  # early to late
 
 
-def _analysis_function(model, model_name: str, n_classes: int):
-    """One traced pass: the chosen layers' outputs and the Grad-CAM of `n_classes` classes."""
+def _forward_function(model, model_name: str):
+    """One traced pass through the whole network: the probabilities, the feature layers and the last conv layer."""
     import keras
+    import tensorflow as tf
+
+    arch = architecture(model_name)
+
+    def make():
+        outputs = [model.get_layer(name).output for name in arch.feature_layers]
+        # A view on the same layers (no copy of the weights) that also hands out the inner layers' outputs.
+        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output, model.output])
+        size = arch.input_size
+
+        @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32)])
+        def run(batch):
+            *features, conv_output, probabilities = view(batch, training=False)
+            return probabilities[0], [f[0] for f in features], conv_output
+
+        return run
+
+    return compiled_for(model, ("forward_all", model_name), make)
+
+
+def _heatmap_function(model, model_name: str, n_classes: int):
+    """Grad-CAM of `n_classes` classes from the last conv layer's output: a backward pass through the tail only."""
     import tensorflow as tf
 
     arch = architecture(model_name)
@@ -41,14 +63,11 @@ def _analysis_function(model, model_name: str, n_classes: int):
         names = [layer.name for layer in model.layers]
         # The layers between the last conv layer and the classifier (pooling, flatten, dense) form a chain.
         tail = model.layers[names.index(arch.last_conv_layer) + 1:names.index("predictions")]
-        outputs = [model.get_layer(name).output for name in arch.feature_layers]
-        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output])  # shared layers
-        size = arch.input_size
+        conv_shape = tuple(model.get_layer(arch.last_conv_layer).output.shape[1:])
 
-        @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32),
+        @tf.function(input_signature=[tf.TensorSpec((1,) + conv_shape, tf.float32),
                                       tf.TensorSpec((n_classes,), tf.int32)])
-        def run(batch, class_indices):
-            *features, conv_output = view(batch, training=False)
+        def run(conv_output, class_indices):
             # One copy of the conv output per class, so one backward pass through the (cheap) tail gives
             # every class's gradient; the tape sees only the tail, not the whole network.
             copies = tf.repeat(conv_output, n_classes, axis=0)
@@ -64,12 +83,28 @@ def _analysis_function(model, model_name: str, n_classes: int):
                 total = tf.reduce_sum(tf.linalg.diag_part(chosen))
             grads = tape.gradient(total, copies)  # (classes, h, w, channels)
             weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel and class
-            heatmaps = tf.nn.relu(tf.einsum("hwc,kc->khw", conv_output[0], weights))
-            return [f[0] for f in features], heatmaps
+            return tf.nn.relu(tf.einsum("hwc,kc->khw", conv_output[0], weights))
 
         return run
 
-    return compiled_for(model, ("analysis", model_name, n_classes), make)
+    return compiled_for(model, ("heatmaps", model_name, n_classes), make)
+
+
+def _check_classes(class_indices) -> list[int]:
+    class_indices = [int(i) for i in class_indices]
+    if not class_indices or not all(0 <= i < imagenet.N_CLASSES for i in class_indices):
+        raise ValueError(f"class_indices must be one or more numbers from 0 to {imagenet.N_CLASSES - 1}.")
+    return class_indices
+
+
+def _analysis(model_name, class_indices, features, heatmaps, channels) -> Analysis:
+    result = {}
+    for index, heatmap in zip(class_indices, np.asarray(heatmaps)):
+        peak = heatmap.max()
+        result[index] = heatmap / peak if peak > 0 else heatmap
+    layers = [_strongest_channels(name, np.asarray(f), channels)
+              for name, f in zip(architecture(model_name).feature_layers, features)]
+    return Analysis(heatmaps=result, layers=layers)
 
 
 def analyse(model, batch: np.ndarray, class_indices, model_name: str = "vgg16", channels: int = 8) -> Analysis:
@@ -78,19 +113,32 @@ def analyse(model, batch: np.ndarray, class_indices, model_name: str = "vgg16", 
     A heatmap is divided by its peak only when the peak is positive; when ReLU leaves nothing (no position
     has evidence for the class, common with random weights) it stays all zeros: see `heatmap_is_empty`.
     """
-    class_indices = [int(i) for i in class_indices]
-    if not class_indices or not all(0 <= i < imagenet.N_CLASSES for i in class_indices):
-        raise ValueError(f"class_indices must be one or more numbers from 0 to {imagenet.N_CLASSES - 1}.")
-    run = _analysis_function(model, model_name, len(class_indices))
+    class_indices = _check_classes(class_indices)
+    forward = _forward_function(model, model_name)
+    heat = _heatmap_function(model, model_name, len(class_indices))
     with heavy_work():
-        features, heatmaps = run(np.asarray(batch, dtype="float32"), np.asarray(class_indices, dtype="int32"))
-    result = {}
-    for index, heatmap in zip(class_indices, np.asarray(heatmaps)):
-        peak = heatmap.max()
-        result[index] = heatmap / peak if peak > 0 else heatmap
-    layers = [_strongest_channels(name, np.asarray(f), channels)
-              for name, f in zip(architecture(model_name).feature_layers, features)]
-    return Analysis(heatmaps=result, layers=layers)
+        _probabilities, features, conv_output = forward(np.asarray(batch, dtype="float32"))
+        heatmaps = heat(conv_output, np.asarray(class_indices, dtype="int32"))
+    return _analysis(model_name, class_indices, features, heatmaps, channels)
+
+
+def classify_and_analyse(model, batch: np.ndarray, model_name: str = "vgg16", top: int = TOP, channels: int = 8,
+                         on_wait=None) -> tuple[np.ndarray, list[Prediction], Analysis]:
+    """(probabilities, top-`top` predictions, their `analyse`) from ONE pass through the network.
+
+    The pass yields the probabilities, the feature layers and the last conv layer's output together; the
+    Grad-CAM of the top classes then needs only a backward pass through the layers after that conv layer.
+    `on_wait(place)` is called while the heavy-work queue makes this call wait (see heavy_work).
+    """
+    forward = _forward_function(model, model_name)
+    heat = _heatmap_function(model, model_name, top)
+    with heavy_work(on_wait):
+        probabilities, features, conv_output = forward(np.asarray(batch, dtype="float32"))
+        probabilities = np.asarray(probabilities)
+        predictions = top_predictions(probabilities, top)
+        class_indices = [p.index for p in predictions]
+        heatmaps = heat(conv_output, np.asarray(class_indices, dtype="int32"))
+    return probabilities, predictions, _analysis(model_name, class_indices, features, heatmaps, channels)
 
 
 def _strongest_channels(layer: str, output: np.ndarray, channels: int) -> LayerMaps:

@@ -1,5 +1,9 @@
 """The classify page's results: the top-5 bars, Grad-CAM for a chosen class, and the first layers' feature maps."""
+import io
+from dataclasses import dataclass, field
+
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -7,6 +11,44 @@ from models.vision import gradcam, pretrained
 
 RANDOM_BANNER = "RANDOM WEIGHTS — these predictions are meaningless; this only shows the pipeline"
 LABELS = pretrained.class_labels()
+
+
+def jpeg(image) -> bytes:
+    """An image encoded once, as st.image would encode it on every rerun (JPEG, quality 100)."""
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=100)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class LayerTiles:
+    layer: str
+    side: tuple[int, int]
+    total_channels: int
+    channels: tuple[int, ...]
+    picture: bytes  # the tiled maps, encoded
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one student's answer needs to be redrawn, and no more: a few kB of numbers and encoded pictures."""
+    signature: tuple
+    probabilities: np.ndarray  # (1000,) float32
+    top: list
+    heatmaps: dict  # class index -> small (e.g. 14×14) Grad-CAM map in [0, 1]
+    layers: tuple[LayerTiles, ...]
+    overlays: dict = field(default_factory=dict)  # class index -> encoded overlay, made when first shown
+
+    @classmethod
+    def of(cls, signature, probabilities, top, analysis) -> "Result":
+        layers = tuple(LayerTiles(layer.layer, layer.maps.shape[:2], layer.total_channels, layer.channels,
+                                  jpeg(gradcam.tile_maps(layer.maps))) for layer in analysis.layers)
+        return cls(signature, np.asarray(probabilities, dtype="float32"), list(top), dict(analysis.heatmaps), layers)
+
+    def overlay(self, seen, class_index: int) -> bytes:
+        if class_index not in self.overlays:
+            self.overlays[class_index] = jpeg(gradcam.overlay_heatmap(seen, self.heatmaps[class_index]))
+        return self.overlays[class_index]
 
 
 def show_top5(top, picture_label, random_weights) -> None:
@@ -26,16 +68,22 @@ def show_top5(top, picture_label, random_weights) -> None:
                f"the remaining {max(0.0, 1 - sum(p.probability for p in top)):.4f}.")
 
 
-def show_grad_cam(top, analysis, seen, arch, random_weights) -> None:
+def show_grad_cam(result: Result, seen, seen_jpeg, arch, random_weights) -> None:
     st.header("3 · Where it looked")
-    cam_class = st.selectbox("Grad-CAM heatmap (right) for the class", [p.index for p in top],
+    grad_cam_view(result, seen, seen_jpeg, arch, random_weights)
+
+
+@st.fragment
+def grad_cam_view(result: Result, seen, seen_jpeg, arch, random_weights) -> None:
+    """Choosing another class reruns only this part: its pictures are made once per class and kept."""
+    cam_class = st.selectbox("Grad-CAM heatmap (right) for the class", [p.index for p in result.top],
                              format_func=LABELS.__getitem__, key="classify_cam_class")
-    heatmap = analysis.heatmaps[cam_class]
+    heatmap = result.heatmaps[cam_class]
     empty = gradcam.heatmap_is_empty(heatmap)
     seen_col, cam_col = st.columns(2)
-    seen_col.image(seen, caption=f"What the model saw: {arch.input_size}×{arch.input_size}, the short side "
+    seen_col.image(seen_jpeg, caption=f"What the model saw: {arch.input_size}×{arch.input_size}, the short side "
                    "scaled to 224 and the centre cut out", width="stretch")
-    cam_col.image(gradcam.overlay_heatmap(seen, heatmap), width="stretch",
+    cam_col.image(result.overlay(seen, cam_class), width="stretch",
                   caption=(f"Grad-CAM: no position raised “{LABELS[cam_class]}”, so nothing is coloured" if empty
                            else f"Grad-CAM: yellow raised “{LABELS[cam_class]}” most"))
     if empty:
@@ -53,7 +101,7 @@ def show_grad_cam(top, analysis, seen, arch, random_weights) -> None:
         "shows evidence *for* the class; it is a rough guide, not proof of what the network “understood”.")
 
 
-def show_feature_maps(analysis, random_weights) -> None:
+def show_feature_maps(result: Result, random_weights) -> None:
     st.header("4 · What a CNN does, layer by layer")
     st.markdown(
         "Each conv layer slides many small filters over its input; each filter gives one **feature map**, bright "
@@ -61,9 +109,9 @@ def show_feature_maps(analysis, random_weights) -> None:
         "simple shapes, late layers to parts of objects. Pooling and strides shrink the maps while the number of "
         "channels grows. Below: the 8 channels with the strongest average response to this picture in three "
         "layers, early to late (black = 0, white = the layer's strongest response here).")
-    for column, layer in zip(st.columns(len(analysis.layers)), analysis.layers):
-        height, width, _count = layer.maps.shape
-        column.image(gradcam.tile_maps(layer.maps), width="stretch",
+    for column, layer in zip(st.columns(len(result.layers)), result.layers):
+        height, width = layer.side
+        column.image(layer.picture, width="stretch",
                      caption=f"{layer.layer}: {height}×{width} maps, {layer.total_channels} channels; shown: "
                              f"{', '.join(map(str, layer.channels))}")
     if random_weights:
