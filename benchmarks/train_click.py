@@ -29,6 +29,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def wait_until_idle(pid: int, *, quiet=0.05, timeout=120.0) -> float:
+    """Wait until the server uses under `quiet` of a core for a second (start-up work done); seconds waited."""
+    clock = time.perf_counter()
+    while time.perf_counter() - clock < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < quiet:
+            break
+    return time.perf_counter() - clock
+
+
 def open_overfitting(context, base_url):
     page = context.new_page()
     page.goto(base_url + "/overfitting")
@@ -56,7 +67,8 @@ def load_preset(page, name: str) -> None:
 def student(browser, base_url, pid, who: str, rows: list) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = open_overfitting(context, base_url)
-    time.sleep(1.0)  # the page's own start-up work is not the click's
+    busy = wait_until_idle(pid)  # the student reads the page meanwhile; its start-up work is not the click's
+    print(f"{who:>9}  page open, server busy for {busy:.1f} s more (start-up, warming the presets' programs)")
     for number, (preset, label) in enumerate([(None, "good fit"), (None, "good fit"), ("Overfit", "overfit"),
                                               (None, "overfit")], start=1):
         if preset:
@@ -74,13 +86,15 @@ def main():
     parser.add_argument("--students", type=int, default=2, help="browser contexts, one after the other")
     args = parser.parse_args()
     rows = []
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
     with running_app() as (base_url, process), sync_playwright() as playwright:
         browser = launch_browser(playwright)
         start_cpu = cpu_seconds(process.pid)
         for index in range(args.students):
             student(browser, base_url, process.pid, f"student {index + 1}", rows)
         browser.close()
-        print(f"server CPU in all: {cpu_seconds(process.pid) - start_cpu:.2f} s")
+        print(f"server CPU in all: {cpu_seconds(process.pid) - start_cpu:.2f} s; "
+              f"load average at the end: {os.getloadavg()[0]:.1f}")
     for label in ("good fit", "overfit"):
         for kind in ("first", "repeat"):
             mine = [r for r in rows if r[1] == label and r[2] == kind]

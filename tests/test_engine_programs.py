@@ -109,3 +109,16 @@ def test_students_arriving_at_once_compile_once():
     for index in range(2):
         _, reference = alone(sets[index], index, 0.02, epochs=6)
         assert results[index].history.equals(reference.history)
+
+
+def test_a_finished_run_keeps_only_its_weights():
+    one = trainer()
+    one.start(*data(), epochs=4, learning_rate=0.05, seed=2)
+    one.run(2)
+    assert one._state.slots is not None and one._state.best is not None
+    result = one.run()
+    assert result.done and one._state.slots is None and one._state.best is None  # optimizer state let go
+    assert one.run().history.equals(result.history)  # asking again changes nothing
+    one.warm_up()
+    one.start(*data(), epochs=4, learning_rate=0.05, seed=2)  # and the trainer trains again, the same
+    assert one.run().history.equals(result.history)

@@ -495,3 +495,16 @@ def test_an_idle_rerun_encodes_no_chart_and_shows_the_same_charts(monkeypatch):
 
 def chart_tables_of(chart):
     return [pa.ipc.open_stream(io.BytesIO(d.data.data)).read_pandas() for d in chart.proto.datasets]
+
+
+@pytest.mark.slow
+def test_only_the_shown_runs_keep_their_pictures():
+    at = new_page()
+    set_controls(at, **SMALL)
+    at.button(key=K + "train").click().run()
+    at.button(key=K + "train").click().run()
+    assert not at.exception
+    runs = at.session_state[K + "runs"]
+    assert [run.picture is not None for run in runs] == [False, True]  # a decision grid is about 200 kB
+    assert all(len(run.history) == SMALL["epochs"] for run in runs)  # the table and the overlay keep every curve
+    assert len(at.dataframe[0].value) == 2

@@ -1,7 +1,7 @@
 """Running trainers for a page: one chunk policy, taking turns between runs, a per-session trainer cache.
 
 A page starts a `Trainer` (trainer.py) and iterates `train_in_chunks` / `train_in_turns`, redrawing its
-charts after each chunk; `make_trainer` reuses a session's compiled trainer when the settings repeat.
+charts after each chunk; `make_trainer` reuses a session's trainer when the settings repeat (its program is shared).
 """
 import contextlib
 import gc

@@ -177,7 +177,13 @@ class Trainer:
         if self._data is None:
             raise RuntimeError("Call start() before warm_up().")
         with self._lock:
-            self._call_chunk(0)
+            if self.compiled:
+                return
+            saved, self._state = self._state, self.program.initial_state(self._state.weights)  # even when done
+            try:
+                self._call_chunk(0)
+            finally:
+                self._state = saved
 
     def run(self, max_epochs: int | None = None) -> TrainingResult:
         """Train up to `max_epochs` more epochs (default: all that remain) and return the run so far."""
@@ -200,9 +206,16 @@ class Trainer:
                     self.status = RunStatus.STOPPED_EARLY
                 elif self.epoch == self.epochs:
                     self.status = RunStatus.FINISHED
-            if self.patience is not None and self.status in (RunStatus.FINISHED, RunStatus.STOPPED_EARLY):
-                self._state = self._state._replace(weights=list(self._state.best))
+            if self.done and self._state.slots is not None:
+                self._finish()
             return self._result()
+
+    def _finish(self):
+        """Restore the best weights (early stopping), then let go of what only training needed."""
+        state = self._state
+        if self.patience is not None and self.status in (RunStatus.FINISHED, RunStatus.STOPPED_EARLY):
+            state = state._replace(weights=list(state.best))
+        self._state, self._model_stale = state._replace(slots=None, best=None), True
 
     def _call_chunk(self, n_epochs):
         patience = 2**30 if self.patience is None else self.patience

@@ -183,7 +183,7 @@ def check_settings(settings: RunSettings) -> tuple[Data, list[str]]:
     return data, notes
 
 
-def start_trainer(settings: RunSettings, data: Data, cache: dict | None = None, max_cached: int = 6):
+def start_trainer(settings: RunSettings, data: Data, cache: dict | None = None, max_cached: int = 3):
     """A trainer (from this student's `cache` when the shapes match) reset to the run's seed and data."""
     trainer = make_trainer(settings.model_kwargs(), loss=settings.loss, optimizer=settings.optimizer,
                            batch_size=settings.batch_size, n_train=len(data.train), n_val=len(data.validation),
@@ -345,6 +345,11 @@ def make_run(number: int, label: str, settings: RunSettings, result: TrainingRes
                result_status=RunStatus(result.status), epochs_run=result.epochs_run, best_epoch=result.best_epoch,
                best_val_loss=result.best_val_loss, diverged_at=result.diverged_at, engine_message=result.message,
                seconds=seconds, guess_loss=guess, diagnosis=diagnosis, picture=picture, points=points, ending=ending)
+
+
+def without_pictures(runs: list[Run]) -> list[Run]:
+    """The runs without their decision grids or fitted curves (about 200 kB each): only the shown runs need them."""
+    return [replace(run, picture=None) if run.picture is not None else run for run in runs]
 
 
 def settle_endings(runs: list[Run], numbers, ending: Ending) -> list[Run]:

@@ -65,6 +65,7 @@ def train_jobs(settings: ov.RunSettings, compare: bool, guess, live: LiveSlot) -
         st.error(str(problem), icon=":material/error:")
         return
     engine_ready()
+    state[K + "runs"] = ov.without_pictures(state[K + "runs"])  # only the runs of this click will show theirs
     first = max((run.number for run in state[K + "runs"]), default=0) + 1
     state[K + "latest"] = ov.Attempt("compare" if compare else "single", guess, tuple(range(first, first + len(jobs))))
     slot = st.empty()
