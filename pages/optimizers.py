@@ -18,13 +18,12 @@ from pages.shared.feedback import RevealGate, plain, show_verdict
 from pages.shared.navigation import ensure_app_navigation
 from pages.shared.present import explain, presenting
 from pages.training.optimizers_link import CHECKS, DEFAULTS, PAGE, SCHEMA, optimizer_names, span
-from pages.training.optimizers_parts import batch_table, line_charts
+from pages.training.optimizers_parts import batch_table, cached_fits, line_charts, show_learning_rates
 
 ensure_app_navigation()
 
 K = {name: f"optim_{name}" for name in ("surface", "optimizers", "learning_rate", "momentum", "steps", "step",
                                         "fit_learning_rate", "fit_epochs", "points", "noise", "seed", "update")}
-RATE_EPOCHS = 20
 GATE = RevealGate("optim_race", question="optimizers.race")
 LABELS = opt.OPTIMIZERS
 NONE = NO_OPTIMIZER
@@ -76,14 +75,6 @@ def cached_detail(surface: str, name: str, step: int, rate: float, momentum: flo
     return detail, written_update(detail)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_fits(n_points: int, noise: float, seed: int, sizes: tuple, epochs: int, rates: tuple):
-    points = lf.make_line_points(n_points, noise, seed)
-    with heavy_work():
-        return [lf.line_fit_path(points["x"], points["y"], batch_size=size or n_points, epochs=epochs,
-                                 learning_rate=rate, seed=seed) for size, rate in zip(sizes, rates)]
-
-
 def race_settings():
     st.header("1 · The race")
     # The surface and its start beside the settings; on the projector above them, the settings folded.
@@ -101,20 +92,23 @@ def race_settings():
         names = st.multiselect("Optimisers", span("optim_optimizers_link"), format_func=LABELS.get,
                                key=K["optimizers"])
     s = SURFACES[surface]
-    with picture:
-        st.altair_chart(ch.start_chart(surface), width="stretch")
+    try:
+        rate = parse_number(text, "The learning rate")
+        opt.check_race(names, start=s.start, steps=steps, learning_rate=rate, params={"momentum": momentum})
+        race, problem = (surface, tuple(names), steps, rate, momentum), None
+    except ValueError as error:
+        race, problem = None, error
+    with picture:  # on the projector, once the paths are shown, they are the picture
+        if not (presenting() and race is not None and GATE.revealed(race)):
+            st.altair_chart(ch.start_chart(surface), width="stretch")
         st.markdown(f"f(x, y) = **{s.formula}**, start ({s.start[0]:g}, {s.start[1]:g}). {s.about}")
     (explain if presenting() else st.caption)(
         "Keras' own defaults for everything else: RMSprop ρ = 0.9, ε = 1e-7; Adam β₁ = 0.9, β₂ = 0.999, "
         "ε = 1e-7; Adagrad starts its accumulator at 0.1. (Keras' default learning rates differ: 0.01 for "
         "SGD, 0.001 for the others; here they share one, so only the update rule differs.)")
-    try:
-        rate = parse_number(text, "The learning rate")
-        opt.check_race(names, start=s.start, steps=steps, learning_rate=rate, params={"momentum": momentum})
-    except ValueError as problem:
+    if problem is not None:
         st.error(plain(problem), icon=":material/error:")
-        return None
-    return surface, tuple(names), steps, rate, momentum
+    return race
 
 
 def show_prediction(race, paths) -> bool:
@@ -201,21 +195,6 @@ def show_batches():
     st.dataframe(batch_table(n_points, sizes, fits), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("w", "b", "loss")})
     return points, noise, seed
-
-
-def show_learning_rates(data) -> None:
-    points, noise, seed = data
-    st.header("6 · The learning rate")
-    epochs = RATE_EPOCHS
-    limit_curve, limit = lf.stability_limit(points["x"])
-    rates = lf.learning_rate_presets(points["x"])
-    st.markdown(f"The same line fit with all {len(points)} points in one batch, {epochs} epochs. Here the loss's "
-                f"steepest curvature is λ = {limit_curve:.3f}, so gradient descent converges only for a learning "
-                f"rate below 2/λ = **{limit:.3f}**, and overshoots (zig-zags) above 1/λ = {limit / 2:.3f}.")
-    fits = cached_fits(len(points), noise, seed, (None,) * 4, epochs, tuple(rates.values()))
-    titles = [f"{name} ({rate:g})" for name, rate in rates.items()]
-    line_charts(points, fits, titles, seed, together=False)
-    st.altair_chart(ch.rate_curves_chart(fits, titles), width="stretch")
 
 
 main()

@@ -396,6 +396,11 @@ def test_optimizers_present_mode_puts_the_surface_first_and_folds_the_settings()
                                    "[Race settings: surface, learning rate, momentum, optimisers]"]
     normal = opened("optimizers", {})
     assert layout(normal.main)[:2] == ["h:1 · The race", "chart"]
+    revealed(at)  # once the paths are shown they are the picture: the start is not drawn again above them
+    assert layout(at.main)[:5] == ["[Explanation]", "h:1 · The race",
+                                   "[Race settings: surface, learning rate, momentum, optimisers]", "[Explanation]",
+                                   "h:2 · Your prediction"]
+    assert layout(at.main).count("chart") == layout(revealed(normal).main).count("chart") - 1
 
 
 # --- Forward pass ---
