@@ -19,9 +19,8 @@ from pages.shared.present import explain, presenting
 ensure_app_navigation()
 
 state = st.session_state
-for key, value in {**DEFAULTS, KERNEL_TEXT: "", K + "row": None, K + "col": None}.items():
-    if value is not None:  # the output position starts in the middle of the map, once its size is known
-        state.setdefault(key, value)
+for key, value in {**DEFAULTS, KERNEL_TEXT: ""}.items():  # "": the preset's kernel, unedited
+    state.setdefault(key, value)
 kernel_gate = RevealGate(K + "kernel", question="convolution.kernel")
 accuracy_gate = RevealGate(K + "accuracy", question="convolution.accuracy")
 keras_conv = st.cache_data(max_entries=100, show_spinner=False)(keras_convolve2d)
