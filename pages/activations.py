@@ -105,7 +105,7 @@ def show_curves(names, x_min, x_max, settings) -> None:
         st.error(plain(problem))
         return
     left, right = st.columns(2)
-    height = 380 if presenting() else 280  # on the projector the curves are the page
+    height = 400 if presenting() else 330  # the legend above takes about 80 pixels of it
     left.altair_chart(curve_chart(data, "value", "f(x)", height), width="stretch")
     right.altair_chart(curve_chart(data, "slope", "slope f′(x)", height), width="stretch")
     st.caption("Hover over (or tap) a curve to read x, f(x) and f′(x). Flat stretches of f are where "
