@@ -59,7 +59,7 @@ def show_convolution(preview):
     step = cv.output_arithmetic(image, kernel, state[K + "row"], state[K + "col"], **settings)
     parts.show_maps(picture if picture is not None else st.container(), image, out, step)
     if preview is not None:
-        parts.show_maps(preview, image, out, step, size=130)
+        parts.show_preview(preview, image, out)
     st.code("\n".join(step.lines()), language=None, wrap_lines=True)
     both = settings["stride"] > 1 and settings["dilation"] > 1
     gap = None if both else np.abs(out - keras_conv(image, kernel, **settings)).max()

@@ -450,7 +450,7 @@ def test_present_mode_shows_each_sections_picture_before_its_folded_settings(pag
     assert not any(kind == "expander" and text in dict(FOLDED[page]).values() for kind, text in normal)
     if page in ("recurrent", "convolution"):  # a picture beside the title, in the first screen
         first_header = next(i for i, (kind, _) in enumerate(normal) if kind == "header")
-        assert any(kind == "vega_lite_chart" for kind, _ in normal[:first_header])
+        assert any(kind in ("vega_lite_chart", "image") for kind, _ in normal[:first_header]), normal[:first_header]
 
 
 LINKS = {"validation": VALIDATION_LINK, "hyperparameter_search": SEARCH_LINK, "recurrent": RECURRENT_LINK,
@@ -475,3 +475,17 @@ def test_no_widget_gets_both_a_default_and_a_value_from_the_link(page, monkeypat
         logger.removeHandler(handler)
     assert not at.exception
     assert not [s for s in said if "created with a default value" in s], said
+
+
+def test_the_convolution_preview_pictures_show_the_maps_values():
+    import numpy as np
+
+    from pages.images.convolution_parts import map_picture
+
+    grid = np.array([[0.0, 0.5], [1.0, 0.25]])
+    picture = map_picture(grid, scale=3)
+    assert picture.shape == (6, 6, 3)
+    assert (picture[::3, ::3, 0] == (grid * 255).astype(np.uint8)).all()  # grey levels, each pixel 3 x 3
+    signed = map_picture(np.array([[0.0, 2.0, -2.0]]), diverging=True, scale=1)[0]
+    assert list(signed[0]) == [255, 255, 255]  # 0 is white, the largest |value| full blue or full red
+    assert signed[1, 2] > signed[1, 0] and signed[2, 0] > signed[2, 2]

@@ -54,15 +54,34 @@ def read_kernel() -> tuple[np.ndarray | None, dict]:
     return kernel, settings
 
 
-def show_maps(place, image, out, step, size: int = 240) -> None:
+def show_maps(place, image, out, step) -> None:
     """The input with the receptive field of one output value, beside the output map."""
     left, right = place.columns(2)
-    small = size < 200  # beside the title: short titles
-    left.altair_chart(grid_chart(image, title="Input" if small else "Input (red: the receptive field)",
-                                 highlight=step.field, size=size), width="content")
-    right.altair_chart(grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]}" + ("" if small else
-                                  " (blue +, red −)"), highlight=[(step.row, step.col)], diverging=True, size=size),
-                       width="content")
+    left.altair_chart(grid_chart(image, title="Input (red: the receptive field)", highlight=step.field),
+                      width="content")
+    right.altair_chart(grid_chart(out, title=f"Output map {out.shape[0]}×{out.shape[1]} (blue +, red −)",
+                                  highlight=[(step.row, step.col)], diverging=True), width="content")
+
+
+def map_picture(grid, *, diverging: bool = False, scale: int = 8) -> np.ndarray:
+    """A 2-D array as an RGB picture that scales with its column: greys 0..1, or white to blue (+) and red (−)."""
+    grid = np.asarray(grid, float)
+    if not diverging:
+        rgb = np.repeat(np.clip(grid, 0, 1)[..., None], 3, axis=2)
+    else:
+        top = np.abs(grid).max() or 1.0
+        t = np.clip(grid / top, -1, 1)[..., None]
+        blue, red, white = np.array([0.13, 0.4, 0.67]), np.array([0.7, 0.09, 0.17]), np.ones(3)
+        rgb = np.where(t >= 0, white + t * (blue - white), white - t * (red - white))
+    return np.kron((rgb * 255).astype(np.uint8), np.ones((scale, scale, 1), np.uint8))
+
+
+def show_preview(place, image, out) -> None:
+    """Beside the title: the input and its output map, as pictures that fit any column."""
+    left, right = place.columns(2)
+    left.image(map_picture(image), caption="Input", width="stretch")
+    right.image(map_picture(out, diverging=True), caption=f"Output map {out.shape[0]}×{out.shape[1]}",
+                width="stretch")
 
 
 def grid_chart(grid, *, title: str, highlight=(), size: int = 240, diverging: bool = False) -> alt.Chart:
