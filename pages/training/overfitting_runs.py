@@ -14,6 +14,7 @@ from pages.shared.errors import show_unexpected
 from pages.training.fit_charts import ChartMemo, loss_chart, picture_chart
 
 K = "overfitting_"
+LIVE_CURVE_AFTER = 0.3  # seconds of training before the curve is drawn live (the first chunk is one epoch)
 DEFAULTS = ov.widget_values(ov.preset_settings("good fit"), K) | {K + "guess": None, K + "compare_guess": None,
                                                                   K + "overlay": [], K + "with_training": False}
 state = st.session_state
@@ -95,7 +96,8 @@ def train_live(job: ov.Job, number: int, slot, live: LiveSlot) -> None:
             with slot.container():
                 st.progress(int(100 * result.epochs_run / result.epochs),
                             text=f"{job.label}: epoch {result.epochs_run} of {result.epochs}")
-                if not result.done:  # the finished curve is drawn once, by the results below
+                # A live curve only for runs long enough to watch; the finished one is drawn once, by the results.
+                if not result.done and time.perf_counter() - clock > LIVE_CURVE_AFTER:
                     st.altair_chart(loss_chart(result.history, job.settings.epochs, height=280), width="stretch")
     finally:
         try:
