@@ -47,6 +47,13 @@ class Proxy:
                 served[route].append((upstream, path))
         return served
 
+    def report(self, routes) -> str:
+        """What nginx saw for these routes (all but static files), and its error log's end: for a failure message."""
+        lines = [line for line in self.log.read_text().splitlines()
+                 if line.split("|", 1)[0] in routes and "|/static/" not in line]
+        errors = self.log.with_name("error.log")
+        return "\n".join([*lines[-60:], "error.log:", errors.read_text()[-3000:] if errors.exists() else ""])
+
     def backend_of(self, route: str, timeout: float = 10.0) -> str:
         """The one app process that served this route; waits for nginx to log the request."""
         deadline = time.monotonic() + timeout
@@ -296,10 +303,10 @@ def test_three_concurrent_classify_sessions_through_the_proxy_all_succeed(cluste
     with ThreadPoolExecutor(max_workers=1) as pool:  # its own event loop, beside the suite's shared browser
         figures = pool.submit(asyncio.run, run_load(3, proxy.url, first[1].pid)).result()
     problems = [f"{r.name}: {r.problem}" for r in [figures["baseline"], *figures["results"]] if not r.ok]
-    assert not problems
-    assert figures["ok"] == 3
     served = proxy.served()
     new_routes = [route for route in served if route not in before]
+    assert not problems, f"{problems}\n{proxy.report(new_routes)}"
+    assert figures["ok"] == 3
     assert len(new_routes) >= 4  # the baseline and three students, one cookie each
     for route in new_routes:
         only_backend(served[route])
