@@ -100,8 +100,10 @@ def test_cached_keras_file_is_found_without_network(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def mobilenet():
-    """Random weights from seed 0 (load_model's default): the same network, and the same heatmaps, every run."""
-    return pretrained.load_model("mobilenet_v2", weights=None, seed=0)
+    """Random weights from seed 0 (load_model's default): the same network, and the same heatmaps, every run.
+
+    Built here, not taken from load_model's process-wide cache: other test files seed that shared copy anew."""
+    return pretrained.build_random_model(keras.applications.MobileNetV2, 0)
 
 
 def test_random_weights_come_from_the_seed_and_follow_glorot_uniform():
@@ -128,9 +130,10 @@ def test_random_weights_come_from_the_seed_and_follow_glorot_uniform():
 
 
 def test_a_random_model_is_one_shared_copy_per_seed(mobilenet):
-    assert pretrained.load_model("mobilenet_v2", weights=None) is mobilenet
+    shared = pretrained.load_model("mobilenet_v2", weights=None)
+    assert pretrained.load_model("mobilenet_v2", weights=None, seed=0) is shared
     other = pretrained.load_model("mobilenet_v2", weights=None, seed=1)
-    assert other is not mobilenet
+    assert other is not shared
     kernels = [np.asarray(m.get_layer("Conv1").kernel) for m in (other, mobilenet)]
     assert not np.array_equal(*kernels)
     for bad in (-1, 1.5, True, "0"):
