@@ -11,6 +11,7 @@ from models.core.links import Field, decode, encode, ignored_text
 from pages.shared.feedback import plain
 
 state = st.session_state
+RECENT = 4  # addresses a page remembers writing
 
 
 def _synced_key(page: str) -> str:
@@ -23,11 +24,13 @@ def restore(fields: tuple[Field, ...], page: str) -> bool:
     True when it did (the page may then set what the link implies, e.g. the input mode its values need)."""
     params = st.query_params.to_dict()
     signature = tuple(sorted(params.items()))
-    if not params or state.get(_synced_key(page)) == signature:
-        return False  # no link, or the address this page wrote itself
+    if not params or signature in state.get(_synced_key(page), ()):
+        # No link, or an address this page wrote itself: a rerun can still carry the one before the last
+        # change, when the browser had not yet taken the new address; that must not undo the change.
+        return False
     values, ignored = decode(fields, params)
     state.update(values)
-    state[_synced_key(page)] = signature
+    state[_synced_key(page)] = (signature,)
     state[f"link_{page}_ignored"] = ignored_text(ignored) if ignored else None
     return True
 
@@ -37,7 +40,9 @@ def sync(fields: tuple[Field, ...], page: str) -> None:
     params = encode(fields, state)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
-    state[_synced_key(page)] = tuple(sorted(params.items()))
+    signature = tuple(sorted(params.items()))
+    recent = tuple(s for s in state.get(_synced_key(page), ()) if s != signature)
+    state[_synced_key(page)] = (recent + (signature,))[-RECENT:]  # the addresses this page wrote lately
     state[f"link_{page}_params"] = params
 
 
