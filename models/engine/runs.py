@@ -61,8 +61,8 @@ def prime() -> float:
     """Pay TensorFlow's one-time start-up costs (first trace and XLA compile) once per process; seconds taken.
 
     Trains a throwaway two-neuron network. Then it moves every object alive so far (mostly TensorFlow's and
-    Keras' modules) out of the garbage collector's reach: Streamlit calls `keras.backend.clear_session()`
-    after every page run, and its full collection walked them all, about 0.25 s of CPU per rerun.
+    Keras' modules) out of the garbage collector's reach: Streamlit runs a full collection (`gc.collect(2)`)
+    after every page run, and it walked them all, about 0.25 s of CPU per rerun.
     """
     clock = time.perf_counter()
     x = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
