@@ -13,6 +13,7 @@ from pages.shared.navigation import ensure_app_navigation
 ensure_app_navigation()
 TEACHER_KEY = "class_poll_teacher"  # (code, teacher key): only this browser session holds the key
 REFRESH_SECONDS = 2
+ROOM_GONE = "no open class poll"  # the store's message for a room that closed or expired
 
 
 def teacher_room():
@@ -159,9 +160,12 @@ room = teacher_room()
 if room is not None:
     try:
         show_teacher(*room)
-    except ValueError as problem:  # the room closed itself after hours idle
-        st.session_state.pop(TEACHER_KEY, None)
+    except ValueError as problem:
         st.warning(plain(problem))
+        if ROOM_GONE in str(problem):  # it closed itself after hours idle: the start screen comes next
+            st.session_state.pop(TEACHER_KEY, None)
+        else:  # e.g. the shared store did not answer for a moment: the room and its key are still there
+            st.button("Try again", key="class_poll_retry")
 elif class_poll.joined_code() is not None:
     show_student(class_poll.joined_code())
 else:

@@ -1,6 +1,7 @@
 """The Class poll page and the predict-first boxes: join by code, send a guess, the tally, teacher-only actions."""
 import re
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.classroom import rooms
@@ -139,3 +140,33 @@ def test_every_declared_question_is_asked_by_its_page_and_every_page_question_is
                 used.setdefault(question_id, set()).add(path.stem)
     assert set(used) <= set(QUESTIONS), set(used) - set(QUESTIONS)
     assert set(QUESTIONS) <= set(used), set(QUESTIONS) - set(used)
+
+
+def test_a_room_that_expired_sends_the_teacher_back_to_the_start_screen():
+    teacher_at, code = teacher()
+    rooms.close(code, teacher_at.session_state["class_poll_teacher"][1])  # as hours idle would
+    teacher_at.run()
+    assert not teacher_at.exception
+    assert any("no open class poll" in w.value for w in teacher_at.warning)
+    assert "class_poll_teacher" not in teacher_at.session_state
+    assert button(teacher_at.run(), "class_poll_start")
+
+
+def test_a_store_that_does_not_answer_for_a_moment_keeps_the_teachers_room(monkeypatch):
+    teacher_at, code = teacher()
+    held = teacher_at.session_state["class_poll_teacher"]
+
+    def unreachable(_code):
+        raise ValueError("The class poll's shared store (Redis) does not answer; tell your teacher (ConnectionError).")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rooms.STORE, "answered", unreachable)
+        teacher_at.run()
+        assert not teacher_at.exception
+        assert any("does not answer" in w.value for w in teacher_at.warning)
+        assert teacher_at.session_state["class_poll_teacher"] == held  # the key is not thrown away
+    button(teacher_at, "class_poll_retry").click().run()  # the store answers again
+    assert not teacher_at.warning and f"Join code: **{code}**" in " ".join(m.value for m in teacher_at.markdown)
+    button(teacher_at, "class_poll_close").click().run()  # only the holder of the key can still close it
+    with pytest.raises(ValueError, match="no open class poll"):
+        rooms.tally(code, "overfitting.kind")
