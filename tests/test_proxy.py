@@ -298,11 +298,14 @@ def test_a_poll_with_students_on_both_processes_gives_the_teacher_an_exact_tally
 def test_three_concurrent_classify_sessions_through_the_proxy_all_succeed(cluster):
     from benchmarks.load import run_load
 
-    proxy, (first, _second) = cluster["proxy"], cluster["apps"]
+    proxy = cluster["proxy"]
     before = set(proxy.served())
+    # No server pid: the sessions land on either process, so one process's CPU would say nothing about them.
+    # No solo sessions: the CPU per action they measure is the benchmark's business, not this test's.
     with ThreadPoolExecutor(max_workers=1) as pool:  # its own event loop, beside the suite's shared browser
-        figures = pool.submit(asyncio.run, run_load(3, proxy.url, first[1].pid)).result()
-    problems = [f"{r.name}: {r.problem}" for r in [figures["baseline"], *figures["results"]] if not r.ok]
+        figures = pool.submit(asyncio.run, run_load(3, proxy.url, None, solo=0)).result()
+    checked = [figures["baseline"], *figures["alone"], *figures["results"]]
+    problems = [f"{r.name}: {r.problem}" for r in checked if not r.ok]
     served = proxy.served()
     new_routes = [route for route in served if route not in before]
     assert not problems, f"{problems}\n{proxy.report(new_routes)}"
