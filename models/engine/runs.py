@@ -4,7 +4,6 @@ A page starts a `Trainer` (trainer.py) and iterates `train_in_chunks` / `train_i
 charts after each chunk; `make_trainer` reuses a session's trainer when the settings repeat (its program is shared).
 """
 import contextlib
-import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -12,6 +11,7 @@ from contextlib import AbstractContextManager
 import keras
 import numpy as np
 
+from models.engine import heap
 from models.engine.mlp import build_mlp
 from models.engine.settings import CHUNK_CAPACITY, SECONDS_PER_CHUNK, TrainingResult
 from models.engine.trainer import Trainer
@@ -61,8 +61,8 @@ def prime() -> float:
     """Pay TensorFlow's one-time start-up costs (first trace and XLA compile) once per process; seconds taken.
 
     Trains a throwaway two-neuron network. Then it moves every object alive so far (mostly TensorFlow's and
-    Keras' modules) out of the garbage collector's reach: Streamlit runs a full collection (`gc.collect(2)`)
-    after every page run, and it walked them all, about 0.25 s of CPU per rerun.
+    Keras' modules) out of the garbage collector's reach (see `heap`): Streamlit runs full collections after
+    every page run, and they walked them all, about 0.25 s of CPU each.
     """
     clock = time.perf_counter()
     x = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
@@ -70,8 +70,7 @@ def prime() -> float:
     trainer = Trainer(build_mlp(hidden_units=(2,)), batch_size=2, n_train=2, n_val=2)
     trainer.start(x, y, x, y, epochs=1, learning_rate=0.1)
     trainer.run()
-    gc.collect()
-    gc.freeze()
+    heap.freeze()
     return time.perf_counter() - clock
 
 

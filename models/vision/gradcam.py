@@ -4,6 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from models.engine import heap
 from models.engine.heavy_work import heavy_work
 from models.vision import imagenet
 from models.vision.pretrained import TOP, Prediction, architecture, compiled_for, top_predictions
@@ -13,6 +14,7 @@ def prepare_analysis(model, model_name: str = "vgg16", n_classes: int = TOP) -> 
     """Trace the one-pass classification and analysis once (a few seconds), so a student's first click is fast."""
     size = architecture(model_name).input_size
     classify_and_analyse(model, np.zeros((1, size, size, 3), "float32"), model_name, top=n_classes)
+    heap.freeze()  # the traced functions live as long as the model
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from models.engine import heap
 from models.engine.heavy_work import heavy_work
 from models.vision import imagenet, images
 
@@ -183,6 +184,7 @@ def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", n
                     raise WeightsUnavailable(_load_failure(arch, source, error)) from error
             predict(model, np.zeros((1, arch.input_size, arch.input_size, 3), "float32"))  # warm-up and trace
             _models[key] = model
+            heap.freeze()  # the network lives as long as the process: no collection needs to walk it
         return _models[key]
 
 
