@@ -199,7 +199,7 @@ with answer:
             st.stop()
         question.empty()  # answered: the answer takes the question's place in this same run, no second run
     result = results()
-    show_top5(result.top, picture_label, random_weights)  # the answer first: it fits the first screen beside the picker
+    show_top5(result, picture_label, random_weights)  # the answer first: it fits the first screen beside the picker
     if GATE.revealed(signature):
         show_guess()
 

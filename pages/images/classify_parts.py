@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from models.vision import gradcam, pretrained
+from pages.shared.charts import encode
 
 RANDOM_BANNER = "RANDOM WEIGHTS — these predictions are meaningless; this only shows the pipeline"
 LABELS = pretrained.class_labels()
@@ -38,6 +39,7 @@ class Result:
     heatmaps: dict  # class index -> small (e.g. 14×14) Grad-CAM map in [0, 1]
     layers: tuple[LayerTiles, ...]
     overlays: dict = field(default_factory=dict)  # class index -> encoded overlay, made when first shown
+    charts: dict = field(default_factory=dict)  # (chart, options) -> its encoded spec, made when first shown
 
     @classmethod
     def of(cls, signature, probabilities, top, analysis) -> "Result":
@@ -51,10 +53,7 @@ class Result:
         return self.overlays[class_index]
 
 
-def show_top5(top, picture_label, random_weights) -> None:
-    st.subheader("2 · What the model says")
-    if random_weights:
-        st.warning(RANDOM_BANNER, icon=":material/warning:")
+def top5_chart(top, random_weights) -> alt.LayerChart:
     table = pd.DataFrame({"class": [p.name for p in top], "probability": [p.probability for p in top]})
     bars = alt.Chart(table).mark_bar(color="#4c78a8").encode(
         y=alt.Y("class:N", sort=None, title=None, axis=alt.Axis(labelLimit=200)),
@@ -62,8 +61,20 @@ def show_top5(top, picture_label, random_weights) -> None:
         tooltip=["class", alt.Tooltip("probability:Q", format=".4f")])
     labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("probability:Q", format=".4f"))
     title = ["Top 5 of 1000 classes"] + (["RANDOM WEIGHTS: meaningless"] if random_weights else [])
-    st.altair_chart((bars + labels).properties(title=alt.TitleParams(title, anchor="start"), height=320),
-                    width="stretch", alt=f"Bar chart of the five most likely classes; the first is {top[0].name}.")
+    return (bars + labels).properties(title=alt.TitleParams(title, anchor="start"), height=320)
+
+
+def show_top5(result: Result, picture_label, random_weights) -> None:
+    """The top-5 bars; the chart is built and encoded once per result, not on every rerun."""
+    st.subheader("2 · What the model says")
+    if random_weights:
+        st.warning(RANDOM_BANNER, icon=":material/warning:")
+    top = result.top
+    key = ("top5", random_weights)
+    if key not in result.charts:
+        result.charts[key] = encode(top5_chart(top, random_weights))
+    st.vega_lite_chart(dict(result.charts[key]), width="stretch",
+                       alt=f"Bar chart of the five most likely classes; the first is {top[0].name}.")
     st.caption(f"Softmax probabilities for {picture_label}. The other {len(LABELS) - len(top)} classes share "
                f"the remaining {max(0.0, 1 - sum(p.probability for p in top)):.4f}.")
 

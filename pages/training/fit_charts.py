@@ -3,10 +3,9 @@ from collections.abc import Callable, Hashable
 
 import altair as alt
 import pandas as pd
-from streamlit.elements import vega_charts
 
 from models.training import overfitting as ov
-from pages.shared.charts import curve_chart, long_curves
+from pages.shared.charts import curve_chart, encode, long_curves
 
 SHAPES = alt.Scale(domain=["training", "validation"], range=["circle", "triangle-up"])
 
@@ -35,11 +34,6 @@ class ChartMemo:
 
     def __len__(self) -> int:
         return len(self._kept | self._shown)
-
-
-def encode(chart) -> dict:
-    """The spec `st.altair_chart` would send for `chart` (its data as Arrow bytes)."""
-    return vega_charts._convert_altair_to_vega_lite_spec(chart)
 
 
 def loss_chart(history: pd.DataFrame, epochs: int, *, marks=None, height=320, y_max=None, metric="loss"):
