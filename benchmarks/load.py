@@ -156,6 +156,15 @@ class Steps:
             self.result.cpu[name] = cpu_seconds(self.pid) - cpu
 
 
+async def student_page(browser, result: SessionResult, pid: int | None):
+    """A new browser context (a new session) whose page counts its script runs: (context, page, main, steps)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    await context.add_init_script(COUNT_RUNS)
+    page = await context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_S * 1000)
+    return context, page, page.get_by_test_id("stMain"), Steps(page, result, pid)
+
+
 async def classify_session(browser, base_url: str, index: int, all_names: list[str],
                            pid: int | None = None) -> SessionResult:
     """One student: open the classify page, upload their picture, guess, reveal, change the Grad-CAM class.
@@ -164,12 +173,7 @@ async def classify_session(browser, base_url: str, index: int, all_names: list[s
     """
     name = f"student-{index:02d}.jpg"
     result = SessionResult(name, False, float("nan"))
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    await context.add_init_script(COUNT_RUNS)
-    page = await context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_S * 1000)
-    main = page.get_by_test_id("stMain")
-    step = Steps(page, result, pid)
+    context, page, main, step = await student_page(browser, result, pid)
     start = time.perf_counter()
     try:
         await step("open page", lambda: page.goto(f"{base_url}/classify", timeout=STEP_TIMEOUT_S * 1000),
@@ -241,12 +245,7 @@ async def train_session(browser, base_url: str, index: int, all_names: list[str]
                         pid: int | None = None) -> SessionResult:
     """One student: open the over/underfitting page and press Train on the default run."""
     result = SessionResult(f"student-{index:02d}", False, float("nan"))
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    await context.add_init_script(COUNT_RUNS)
-    page = await context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_S * 1000)
-    main = page.get_by_test_id("stMain")
-    step = Steps(page, result, pid)
+    context, page, main, step = await student_page(browser, result, pid)
     start = time.perf_counter()
     try:
         train = main.get_by_role("button", name="Train", exact=True)
