@@ -26,6 +26,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, ImageDraw  # noqa: E402
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE, rss_mb, running_app  # noqa: E402
@@ -88,7 +90,10 @@ def cpu_seconds(pid: int) -> float:
 
 async def idle(page) -> None:
     """The page's script is not running (it may not have started the next run yet: effects decide)."""
-    await page.wait_for_selector(SCRIPT_DONE, timeout=STEP_TIMEOUT_S * 1000)
+    try:
+        await page.wait_for_selector(SCRIPT_DONE, timeout=STEP_TIMEOUT_S * 1000)
+    except PlaywrightTimeout:
+        raise Hung(f"HUNG: the page's script still running after {STEP_TIMEOUT_S:.0f} s") from None
 
 
 async def server_quiet(pid: int | None, *, quiet: float = 0.03, timeout: float = 60.0) -> None:
@@ -341,47 +346,68 @@ class _nothing:
         return False
 
 
-async def tour(base_url: str, pid: int) -> list[tuple[str, float]]:
-    """One student visits every page once (classify with both networks): the server's RSS after each."""
+async def tour(base_url: str, pid: int, rows: list[tuple[str, float]]) -> None:
+    """One student visits every page once (classify with both networks): the server's RSS after each, into `rows`.
+
+    A page that does not show what the tour waits for stops the tour with a message (and a screenshot); the
+    rows measured so far stay, and the load figures are reported either way.
+    """
     pages = ["home"] + [Path(lesson["page"]).stem for lesson in json.loads(LESSONS.read_text())]
-    rows = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
         page = await context.new_page()
         page.set_default_timeout(STEP_TIMEOUT_S * 1000)
         main = page.get_by_test_id("stMain")
-        for name in pages:
-            await page.goto(f"{base_url}/{'' if name == 'home' else name}")
-            await main.locator("h1").first.wait_for()
-            await idle(page)
-            if name == "classify":
-                for network in ("VGG16", "MobileNetV2"):
-                    await main.get_by_test_id("stRadio").first.get_by_text(network, exact=False).click()
-                    await page.wait_for_timeout(500)
-                    await idle(page)
-                    switch = main.get_by_text("Show the pipeline with random weights", exact=False)
-                    if await switch.count() and not await main.get_by_text("RANDOM WEIGHTS", exact=False).count():
-                        await switch.click()
-                    await main.get_by_text("Teacher mode", exact=False).first.wait_for()
-                    await page.wait_for_timeout(500)
-                    await idle(page)
-                    if not await main.get_by_text(RESULT_HEADER).count():
-                        await main.get_by_text("Teacher mode", exact=False).first.click()
-                    await page.get_by_text(RESULT_HEADER).wait_for()
-                    await idle(page)
-                    rows.append((f"classify ({network})", rss_mb(pid)))
-                continue
-            if name == "transfer_learning":
-                random_choice = main.get_by_text("Random weights", exact=False)
-                if await random_choice.count():
-                    await random_choice.first.click()
-                    await page.wait_for_timeout(500)
-                    await idle(page)
-            await server_quiet(pid, timeout=30)
-            rows.append((name, rss_mb(pid)))
+        where = "home"
+        try:
+            for name in pages:
+                where = name
+                await page.goto(f"{base_url}/{'' if name == 'home' else name}")
+                await main.locator("h1").first.wait_for()
+                await idle(page)
+                if name == "classify":
+                    for network in ("VGG16", "MobileNetV2"):
+                        where = f"classify ({network})"
+                        await classify_result(page, main, network)
+                        rows.append((where, rss_mb(pid)))
+                    continue
+                if name == "transfer_learning":
+                    random_choice = main.get_by_text("Random weights", exact=False)
+                    if await random_choice.count():
+                        await random_choice.first.click()
+                        await page.wait_for_timeout(500)
+                        await idle(page)
+                await server_quiet(pid, timeout=30)
+                rows.append((name, rss_mb(pid)))
+        except Exception as error:  # noqa: BLE001 - the load figures are reported all the same
+            shot = Path(tempfile.gettempdir()) / "load-tour-stopped.png"
+            try:
+                await page.screenshot(path=str(shot), full_page=True)
+            except Exception:  # noqa: BLE001
+                shot = None
+            print(f"tour stopped at {where}: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+                  + (f" (screenshot {shot})" if shot else ""), flush=True)
         await browser.close()
-    return rows
+
+
+async def classify_result(page, main, network: str) -> None:
+    """On the classify page: choose `network`, random weights when there are no others, and show its result."""
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    await main.get_by_test_id("stRadio").first.get_by_text(network, exact=False).click()
+    await page.wait_for_timeout(500)
+    await idle(page)
+    while not await main.get_by_text(RESULT_HEADER).count():
+        if time.monotonic() > deadline:
+            raise Hung(f"HUNG at classify ({network}): no result after {STEP_TIMEOUT_S:.0f} s")
+        for label in ("Show the pipeline with random weights", "Teacher mode"):  # switch on what is off
+            switch = main.get_by_test_id("stCheckbox").filter(has_text=label)
+            if await switch.count() and not await switch.first.locator("input").is_checked():
+                await switch.first.click()
+                break
+        await page.wait_for_timeout(1000)
+        await idle(page)
+    await idle(page)
 
 
 def report(figures: dict, sessions: int, rows: list[tuple[str, float]] | None) -> None:
@@ -439,7 +465,11 @@ def main():
     with running_app() as (base_url, process):
         figures = asyncio.run(run_load(args.sessions, base_url, process.pid, scenario=args.scenario,
                                        solo=args.solo))
-        rows = None if args.no_tour else asyncio.run(tour(base_url, process.pid))
+        print(f"{figures['ok']}/{args.sessions} sessions ok; "
+              + ("the memory tour next" if not args.no_tour else "no tour"), flush=True)
+        rows = None if args.no_tour else []
+        if rows is not None:
+            asyncio.run(tour(base_url, process.pid, rows))
     report(figures, args.sessions, rows)
 
 
