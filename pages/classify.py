@@ -77,7 +77,9 @@ def random_model(model_name: str, arch):
                      help="The same network with random numbers for weights: the predictions will be meaningless."):
         return None
     with st.spinner(f"Building {arch.builder} with random weights…"):
-        model = shared_model(model_name, None)
+        # Not cached here: the process keeps this copy only while students use it (pretrained.drop_idle).
+        model = pretrained.load_model(model_name, weights=None)
+        gradcam.prepare_analysis(model, model_name)
     st.error(f"## {RANDOM_BANNER}", icon=":material/warning:")
     return model
 

@@ -105,7 +105,10 @@ def test_a_bad_host_setting_is_reported_not_raised(offline, monkeypatch):
 
 @pytest.fixture(scope="module")
 def mobilenet():
-    return pretrained.load_model("mobilenet_v2", weights=None)
+    """The page's own shared copy, given back its seed-0 kernels: other test files reseed that copy."""
+    model = pretrained.load_model("mobilenet_v2", weights=None)
+    pretrained.write_random_weights(model, 0)
+    return model
 
 
 def test_random_weights_page_equals_the_library(offline, mobilenet):

@@ -3,6 +3,7 @@ import io
 import socket
 import threading
 import time
+import weakref
 
 import keras
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from models.images import transfer, transfer_run
 from models.vision import gradcam, imagenet, pretrained
 
 pytestmark = pytest.mark.slow
@@ -321,3 +323,27 @@ def test_a_random_model_built_directly_equals_keras_weights_overwritten(mobilene
     assert len(plain.weights) == len(mobilenet.weights)
     for a, b in zip(plain.weights, mobilenet.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_random_copy_nobody_uses_is_dropped_freed_and_built_again_the_same():
+    """The process keeps a random-weights network only while it is in use; nothing else pins it."""
+    model = pretrained.load_model("mobilenet_v2", weights=None, seed=7)
+    gradcam.prepare_analysis(model, "mobilenet_v2")  # traced functions, kept per model
+    view = transfer.feature_extractor(model, "mobilenet_v2", input_size=224)  # the transfer page's view
+    assert view(np.zeros((1, 224, 224, 3), "float32")).shape == (1, 1280)
+    kernel = np.asarray(model.get_layer("Conv1").kernel)
+    key = next(key for key, kept in pretrained._models.items() if kept is model)
+    pretrained._last_use[key] -= 10_000  # as if nobody had asked for it for almost three hours
+    gone = weakref.ref(model)
+    del model, view
+    assert pretrained.drop_idle(idle_s=9_000) == [key]
+    assert gone() is None  # the views and traced functions went with it
+    again = pretrained.load_model("mobilenet_v2", weights=None, seed=7)
+    assert again is not None and not pretrained.drop_idle(idle_s=9_000)  # just used: kept
+    np.testing.assert_array_equal(np.asarray(again.get_layer("Conv1").kernel), kernel)  # same seed, same numbers
+
+
+def test_a_random_base_is_asked_for_each_time_not_held():
+    base = transfer_run.load_base("mobilenet_v2", "random", 224, failures={})
+    assert base.held is None
+    assert base.model is pretrained.load_model("mobilenet_v2", weights=None)

@@ -8,6 +8,7 @@ import json
 import math
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,8 @@ def _front(model, model_name: str, x):
     return view(x, training=False)
 
 
-_views: dict = {}
+# Views per model, weakly: a random-weights base that the process drops is freed with its views.
+_views: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _views_lock = threading.Lock()
 
 
@@ -118,11 +120,11 @@ def feature_extractor(model, model_name: str, *, input_size: int, stage: str = "
     check_input_size(model_name, input_size)
     if stage not in ("pooled", "cut"):
         raise ValueError('stage must be "pooled" or "cut".')
-    key = (id(model), model_name, input_size, stage)
+    key = (model_name, input_size, stage)
     with _views_lock:
-        found = _views.get(key)
-        if found is not None and found[0] is model:
-            return found[1]
+        views = _views.setdefault(model, {})
+        if key in views:
+            return views[key]
         inputs = keras.Input((input_size, input_size, 3), name="image")
         x = _front(model, model_name, preprocess_layer(model_name, input_size)(inputs))
         if stage == "pooled":
@@ -130,7 +132,7 @@ def feature_extractor(model, model_name: str, *, input_size: int, stage: str = "
             x = _apply(_layers_between(model, spec.cut, spec.last), x)
             x = layers.GlobalAveragePooling2D(name="features")(x)
         view = keras.Model(inputs, x, name=f"{model_name}_{stage}_{input_size}")
-        _views[key] = (model, view)
+        views[key] = view
         return view
 
 

@@ -190,11 +190,21 @@ def head_weight_count(n_features: int, n_classes: int, units: int) -> int:
 
 @dataclass(frozen=True, eq=False)
 class Base:
-    """The shared pretrained model at one input size, seen through its feature extractors."""
+    """The shared pretrained model at one input size, seen through its feature extractors.
+
+    A random-weights base is not held here: the process keeps that copy only while it is in use (see
+    `pretrained.drop_idle`), and `model` asks for it each time, so a kept run does not pin 0.5 GB.
+    """
     model_name: str
     weights: str  # "imagenet" or "random"
     input_size: int
-    model: keras.Model
+    held: keras.Model | None = None  # the model itself, for ImageNet weights (kept for the process's life)
+
+    @property
+    def model(self) -> keras.Model:
+        if self.held is not None:
+            return self.held
+        return pretrained.load_model(self.model_name, weights=None)
 
     @property
     def signature(self) -> tuple:
@@ -227,7 +237,7 @@ def load_base(model_name: str, weights: str, input_size: int, *, failures: dict)
     except pretrained.WeightsUnavailable as error:
         failures[model_name] = error
         raise
-    return Base(model_name, weights, input_size, model)
+    return Base(model_name, weights, input_size, model if weights == "imagenet" else None)
 
 
 @dataclass(frozen=True)

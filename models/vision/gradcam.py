@@ -1,4 +1,6 @@
 """Where a pretrained CNN looked (Grad-CAM, Selvaraju et al., 2017) and what its layers respond to (feature maps)."""
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,11 +11,19 @@ from models.engine.heavy_work import heavy_work
 from models.vision import imagenet
 from models.vision.pretrained import TOP, Prediction, architecture, compiled_for, top_predictions
 
+_prepared: "weakref.WeakSet" = weakref.WeakSet()  # models whose analysis is traced already
+_prepared_lock = threading.Lock()
+
 
 def prepare_analysis(model, model_name: str = "vgg16", n_classes: int = TOP) -> None:
-    """Trace the one-pass classification and analysis once (a few seconds), so a student's first click is fast."""
-    size = architecture(model_name).input_size
-    classify_and_analyse(model, np.zeros((1, size, size, 3), "float32"), model_name, top=n_classes)
+    """Trace the one-pass classification and analysis once per model (a few seconds), so a student's first
+    click is fast; for a model done already it returns at once."""
+    with _prepared_lock:
+        if model in _prepared:
+            return
+        size = architecture(model_name).input_size
+        classify_and_analyse(model, np.zeros((1, size, size, 3), "float32"), model_name, top=n_classes)
+        _prepared.add(model)
     heap.freeze()  # the traced functions live as long as the model
 
 

@@ -12,6 +12,7 @@ import functools
 import os
 import socket
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,11 @@ def weights_source(model_name: str = "vgg16", *, network_timeout: float = 3.0) -
 
 _models: dict = {}
 _models_lock = threading.Lock()
+# Random-weights copies are kept only while in use: one nobody has asked for in RANDOM_IDLE_S seconds is
+# dropped (a VGG16 holds 0.5 GB), and built again from its seed, with the same numbers, when asked for again.
+RANDOM_IDLE_S = 600.0
+_last_use: dict = {}  # key of a random-weights model -> time.monotonic() of its last load_model
+_sweeper: list = []  # the pending timer that drops idle random copies, at most one
 
 
 def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", network_timeout: float = 3.0,
@@ -172,6 +178,9 @@ def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", n
         raise ValueError(f"The seed must be a whole number of 0 or more; got {seed!r}.")
     key = (model_name, weights, str(source)) + ((seed,) if weights is None else ())
     with _models_lock:
+        if weights is None:
+            _last_use[key] = time.monotonic()
+            _schedule_sweep()
         if key not in _models:
             builder = getattr(keras.applications, arch.builder)
             if weights is None:
@@ -186,6 +195,43 @@ def load_model(model_name: str = "vgg16", *, weights: str | None = "imagenet", n
             _models[key] = model
             heap.freeze()  # the network lives as long as the process: no collection needs to walk it
         return _models[key]
+
+
+def drop_idle(idle_s: float = RANDOM_IDLE_S, *, now: float | None = None) -> list[tuple]:
+    """Forget the random-weights copies nobody has loaded for `idle_s` seconds; returns their keys.
+
+    A page or run that still holds one keeps it until it lets go (reference counting frees it then); the
+    next `load_model` builds a new copy from the same seed. ImageNet copies stay for the process's life.
+    """
+    now = time.monotonic() if now is None else now
+    with _models_lock:
+        idle = [key for key, used in _last_use.items() if now - used >= idle_s]
+        for key in idle:
+            _last_use.pop(key)
+            _models.pop(key, None)
+    if idle:
+        heap.release()  # the network's reference cycles sit in the frozen generation: collect them once
+    return idle
+
+
+def _schedule_sweep() -> None:
+    """With `_models_lock` held: make sure one timer will look for idle random copies."""
+    if _sweeper and _sweeper[0].is_alive():
+        return
+    _sweeper.clear()
+    oldest = min(_last_use.values(), default=time.monotonic())
+    timer = threading.Timer(max(1.0, oldest + RANDOM_IDLE_S - time.monotonic()), _sweep)
+    timer.daemon = True
+    _sweeper.append(timer)
+    timer.start()
+
+
+def _sweep() -> None:
+    drop_idle()
+    with _models_lock:
+        _sweeper.clear()
+        if _last_use:
+            _schedule_sweep()
 
 
 def build_random_model(builder, seed: int):
