@@ -25,13 +25,14 @@ def open_page(browser, url, viewport="desktop"):
     return page
 
 
-def settle(page):
-    """Wait for the rerun that a click or an edit starts to finish."""
+def settle(page, timeout_ms: float = 120_000):
+    """Wait for the rerun that a click or an edit starts to finish (a click that trains may pass more time:
+    the page shows its progress meanwhile, and a loaded machine is slow, not broken)."""
     try:
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=3_000)
     except PlaywrightTimeout:
         pass  # the rerun was quicker than the poll
-    wait_for_script(page)
+    wait_for_script(page, timeout_ms)
 
 
 def main(page):
