@@ -194,7 +194,13 @@ async def classify_session(browser, base_url: str, index: int, all_names: list[s
         # The guess box or, without ImageNet weights on the server, the switch to random weights.
         await step("picture shown", None, random_mode.or_(guess_box))
         if await random_mode.count() and not await guess_box.count():
-            await step("random weights", lambda: random_mode.click(), guess_box)
+            switch = main.get_by_test_id("stCheckbox").filter(has_text="Show the pipeline with random weights")
+
+            async def switch_on():  # a retry must not switch it off again when the first click's run is late
+                if not await switch.first.locator("input").is_checked():
+                    await switch.first.click()
+
+            await step("random weights", switch_on, guess_box)
 
         async def guess():
             await guess_box.click()
