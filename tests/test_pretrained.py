@@ -347,3 +347,42 @@ def test_a_random_base_is_asked_for_each_time_not_held():
     base = transfer_run.load_base("mobilenet_v2", "random", 224, failures={})
     assert base.held is None
     assert base.model is pretrained.load_model("mobilenet_v2", weights=None)
+
+
+def test_the_in_place_kernel_gradient_equals_the_automatic_one():
+    """`_times_kernel` changes how dy @ kernelᵀ is computed, not its value: checked against plain tf.matmul."""
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(size=(4, 6)), tf.float32)
+    kernel = tf.constant(rng.normal(size=(6, 3)), tf.float32)
+    weights = tf.constant(rng.normal(size=(4, 3)), tf.float32)
+    grads = []
+    for times in (gradcam._times_kernel, tf.matmul):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(times(x, kernel) * weights)
+        grads.append(tape.gradient(total, x).numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grads[0], weights.numpy() @ kernel.numpy().T, rtol=1e-5, atol=1e-5)  # by hand
+
+
+def test_vgg16_grad_cam_through_its_dense_layers_matches_the_keras_example_route():
+    """VGG16's tail (flatten, two ReLU dense layers, the classifier) against the full automatic gradient."""
+    vgg = pretrained.load_model("vgg16", weights=None)
+    batch, _ = pretrained.model_input(Image.open(io.BytesIO(photo_bytes((300, 260)))), "vgg16")
+    _probabilities, top, analysis = gradcam.classify_and_analyse(vgg, batch, "vgg16")
+    copy = keras.models.clone_model(vgg)
+    copy.set_weights(vgg.get_weights())
+    copy.layers[-1].activation = None
+    grad_model = keras.Model(copy.inputs, [copy.get_layer("block5_conv3").output, copy.output])
+    compared = 0
+    for class_index in [p.index for p in top]:
+        with tf.GradientTape() as tape:
+            conv_output, preds = grad_model(batch)
+            class_channel = preds[:, class_index]
+        pooled = tf.reduce_mean(tape.gradient(class_channel, conv_output), axis=(0, 1, 2))
+        heatmap = tf.maximum(tf.squeeze(conv_output[0] @ pooled[..., tf.newaxis]), 0).numpy()
+        peak = heatmap.max()
+        compared += peak > 0
+        np.testing.assert_allclose(analysis.heatmaps[class_index], heatmap / peak if peak > 0 else heatmap,
+                                   atol=1e-4)
+    assert compared >= 1  # at least one top class has a heatmap that is not all zeros
