@@ -19,13 +19,16 @@ def curve_chart(data: pd.DataFrame, *, value: str = "loss", title: str | None = 
     x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs]) if epochs else alt.Undefined)
     y = alt.Y(f"{value}:Q", title=title or value,
               scale=alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale(zero=True))
-    tooltip = ([f"{run}:N"] if run else []) + ["set:N", "epoch:Q", alt.Tooltip(f"{value}:Q", format=".4f")]
+    # Channel objects, not shorthand strings: Altair turns each string into a channel by searching its whole
+    # schema (about 4 ms each), and these charts are rebuilt on every live update of a training run.
+    tooltip = ([alt.Tooltip(f"{run}:N")] if run else []) + [alt.Tooltip("set:N"), alt.Tooltip("epoch:Q"),
+                                                           alt.Tooltip(f"{value}:Q", format=".4f")]
     if run:
         encoding = {"color": alt.Color(f"{run}:N", title=None, legend=LEGEND),
                     "strokeDash": alt.StrokeDash("set:N", scale=alt.Scale(domain=["validation", "training"],
                                                                            range=[[1, 0], [5, 4]]),
                                                  title=None, legend=LEGEND),
-                    "detail": "set:N"}
+                    "detail": alt.Detail("set:N")}
     else:
         encoding = {"color": alt.Color("set:N", scale=SET_COLORS, title=None, legend=LEGEND)}
     lines = alt.Chart(data).mark_line(strokeWidth=2.5, point=points).encode(x=x, y=y, tooltip=tooltip, **encoding)
@@ -33,12 +36,12 @@ def curve_chart(data: pd.DataFrame, *, value: str = "loss", title: str | None = 
         return lines.properties(height=height)
     right_side = marks["epoch"] > 0.55 * (epochs or marks["epoch"].max() or 1)
     marks = marks.assign(row=[6 + 16 * i for i in range(len(marks))], right=right_side)
-    layers = [lines, alt.Chart(marks).mark_rule(strokeDash=[5, 3], color="#444").encode(x="epoch:Q",
-                                                                                         tooltip=["marker:N"])]
+    layers = [lines, alt.Chart(marks).mark_rule(strokeDash=[5, 3], color="#444").encode(
+        x=alt.X("epoch:Q"), tooltip=[alt.Tooltip("marker:N")])]
     for right, part in marks.groupby("right"):  # labels stay inside the plot: left of late markers
         layers.append(alt.Chart(part).mark_text(align="right" if right else "left", dx=-4 if right else 4,
                                                 baseline="top", fontSize=12).encode(
-            x="epoch:Q", y=alt.Y("row:Q", scale=None), text="short:N"))
+            x=alt.X("epoch:Q"), y=alt.Y("row:Q", scale=None), text=alt.Text("short:N")))
     return alt.layer(*layers).properties(height=height)
 
 

@@ -83,7 +83,7 @@ def picture_chart(run, height=420, legends=True, side=None):
         curve = run.picture.rename(columns={"prediction": "model", "true": "sin(x), no noise"}).melt(
             "x", ["model", "sin(x), no noise"], var_name="curve", value_name="y")
         lines = alt.Chart(curve).mark_line(strokeWidth=3).encode(
-            x="x:Q", y="y:Q", strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="top")),
+            x=alt.X("x:Q"), y=alt.Y("y:Q"), strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="top")),
             color=alt.Color("curve:N", scale=alt.Scale(domain=["model", "sin(x), no noise"], range=["#d62728", "#222"]),
                             title=None))
         return alt.layer(points, lines).properties(height=height)
@@ -93,17 +93,18 @@ def picture_chart(run, height=420, legends=True, side=None):
         x1_end=lambda g: g["x1_end"] + 0.25 * (g["x1_end"] - g["x1_start"]),
         x2_end=lambda g: g["x2_end"] + 0.25 * (g["x2_end"] - g["x2_start"]))
     heat = alt.Chart(cells).mark_rect().encode(
-        x=alt.X("x1_start:Q", title="x1", scale=alt.Scale(nice=False, zero=False)), x2="x1_end:Q",
-        y=alt.Y("x2_start:Q", title="x2", scale=alt.Scale(nice=False, zero=False)), y2="x2_end:Q",
+        x=alt.X("x1_start:Q", title="x1", scale=alt.Scale(nice=False, zero=False)), x2=alt.X2("x1_end:Q"),
+        y=alt.Y("x2_start:Q", title="x2", scale=alt.Scale(nice=False, zero=False)), y2=alt.Y2("x2_end:Q"),
         color=alt.Color("probability:Q", scale=probability, title="P(label 1)",
                         legend=alt.Legend(gradientLength=160) if legends else None))
     legend = alt.Undefined if legends else None
     labelled = run.points.assign(class_=run.points["label"].map({0: "label 0", 1: "label 1"}))
     points = alt.Chart(labelled).mark_point(filled=True, size=50, stroke="black", strokeWidth=0.7).encode(
-        x="x1:Q", y="x2:Q", shape=alt.Shape("set:N", scale=SHAPES, title=None, legend=legend),
+        x=alt.X("x1:Q"), y=alt.Y("x2:Q"), shape=alt.Shape("set:N", scale=SHAPES, title=None, legend=legend),
         fill=alt.Fill("class_:N", scale=alt.Scale(domain=["label 0", "label 1"], range=["#2166ac", "#e66101"]),
                       title=None, legend=legend),
-        tooltip=["set:N", "class_:N", alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f")])
+        tooltip=[alt.Tooltip("set:N"), alt.Tooltip("class_:N"), alt.Tooltip("x1:Q", format=".2f"),
+                 alt.Tooltip("x2:Q", format=".2f")])
     # Streamlit fits axes and legends inside width x height; these margins leave a square plot.
     size = {"width": side + 150, "height": side + 45} if side else {"height": height}
     return alt.layer(heat, points).properties(**size)
@@ -116,4 +117,4 @@ def mask_chart(frame: pd.DataFrame) -> alt.Chart:
         y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labelOverlap=True)),
         color=alt.Color("state:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=["kept", "dropped"], range=["#4c78a8", "#e6e6e6"])),
-        tooltip=["example:O", "unit:O", "state:N"]).properties(height=max(120, 11 * frame["example"].max()))
+        tooltip=[alt.Tooltip("example:O"), alt.Tooltip("unit:O"), alt.Tooltip("state:N")]).properties(height=max(120, 11 * frame["example"].max()))
