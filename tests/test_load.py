@@ -25,7 +25,8 @@ def load(server, scenario: str) -> dict:
     base_url, process = server
     # Its own thread and event loop: the suite's shared browser keeps one running on the main thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run_load(3, base_url, process.pid, scenario=scenario, solo=1)).result()
+        return pool.submit(asyncio.run, run_load(3, base_url, process.pid, scenario=scenario, solo=1,
+                                                 settle=False)).result()
 
 
 @pytest.mark.parametrize("scenario", ["classify", "train"])
