@@ -83,7 +83,8 @@ def picture_chart(run, height=420, legends=True, side=None):
         curve = run.picture.rename(columns={"prediction": "model", "true": "sin(x), no noise"}).melt(
             "x", ["model", "sin(x), no noise"], var_name="curve", value_name="y")
         lines = alt.Chart(curve).mark_line(strokeWidth=3).encode(
-            x=alt.X("x:Q"), y=alt.Y("y:Q"), strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="top")),
+            x=alt.X("x:Q"), y=alt.Y("y:Q"),
+            strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="top")),
             color=alt.Color("curve:N", scale=alt.Scale(domain=["model", "sin(x), no noise"], range=["#d62728", "#222"]),
                             title=None))
         return alt.layer(points, lines).properties(height=height)
@@ -117,4 +118,5 @@ def mask_chart(frame: pd.DataFrame) -> alt.Chart:
         y=alt.Y("example:O", title="example in the batch", axis=alt.Axis(labelOverlap=True)),
         color=alt.Color("state:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=["kept", "dropped"], range=["#4c78a8", "#e6e6e6"])),
-        tooltip=[alt.Tooltip("example:O"), alt.Tooltip("unit:O"), alt.Tooltip("state:N")]).properties(height=max(120, 11 * frame["example"].max()))
+        tooltip=[alt.Tooltip("example:O"), alt.Tooltip("unit:O"), alt.Tooltip("state:N")]).properties(
+        height=max(120, 11 * frame["example"].max()))
