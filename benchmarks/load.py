@@ -328,10 +328,11 @@ async def run_load(sessions: int, base_url: str, server_pid: int | None, *, scen
         with PeakMemory(server_pid) if server_pid else _nothing() as memory:
             results = await asyncio.gather(*(session(browser, base_url, i, names) for i in range(1, sessions + 1)))
         wall = time.perf_counter() - wall
+        server_cpu = rss_after = rss_settled = float("nan")
         if server_pid:
             server_cpu = cpu_seconds(server_pid) - cpu_before
             await asyncio.sleep(3)  # the sessions' contexts closed: give the server a moment to drop them
-            rss_after, rss_settled = rss_mb(server_pid), float("nan")
+            rss_after = rss_mb(server_pid)
         if server_pid and settle:
             # Streamlit keeps a closed session for its reconnect window (server.disconnectedSessionTTL), so a
             # tablet that lost Wi-Fi resumes where it was; past it, the next session that ends drops them.
@@ -343,8 +344,6 @@ async def run_load(sessions: int, base_url: str, server_pid: int | None, *, scen
             await context.close()
             await asyncio.sleep(3)
             rss_settled = rss_mb(server_pid)
-        if not server_pid:
-            server_cpu = rss_after = rss_settled = float("nan")
         await browser.close()
     times = [r.result_seconds for r in results if r.ok]
     return {"scenario": scenario, "baseline": baseline, "alone": alone, "results": results,
