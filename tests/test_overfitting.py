@@ -508,3 +508,34 @@ def test_only_the_shown_runs_keep_their_pictures():
     assert [run.picture is not None for run in runs] == [False, True]  # a decision grid is about 200 kB
     assert all(len(run.history) == SMALL["epochs"] for run in runs)  # the table and the overlay keep every curve
     assert len(at.dataframe[0].value) == 2
+
+
+@pytest.mark.slow
+def test_every_chart_the_pages_encode_passes_the_schema_check_the_pages_skip(monkeypatch):
+    """Pages encode charts without Altair's schema check; the checked route raises on a spec Vega-Lite would
+    reject, and must give the very same spec for every chart a training run draws."""
+    import altair as alt
+
+    from models.training import dropout as do
+    from models.vision.pretrained import Prediction
+    from pages.images.classify_parts import top5_chart
+    from pages.shared.charts import encode
+    from pages.training import fit_charts
+
+    drawn = []
+    monkeypatch.setattr(fit_charts, "encode", lambda chart: drawn.append(chart) or encode(chart))
+    at = new_page()
+    set_controls(at, **SMALL)
+    at.button(key=K + "train").click().run()
+    at.toggle(key=K + "with_training").set_value(True).run()
+    assert not at.exception
+    top = [Prediction(i, f"class {i}", p) for i, p in enumerate((0.5, 0.2, 0.1, 0.05, 0.01))]
+    mask = np.random.default_rng(0).random((6, 10)) < 0.5
+    charts = drawn + [top5_chart(top, True), fit_charts.mask_chart(do.mask_frame(mask))]
+    assert len(drawn) >= 6  # data preview, live and final loss, accuracy, decision boundary, two overlays
+    for chart in charts:
+        assert encode(chart) == encode(chart, validate=True)
+    broken = alt.Chart(pd.DataFrame({"a": [1.0]})).mark_line().encode(x={"field": "a", "type": "nonsense"})
+    assert encode(broken)["encoding"]["x"]["type"] == "nonsense"  # unchecked, it is encoded as it is
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError, match="nonsense"):
+        encode(broken, validate=True)
