@@ -30,10 +30,3 @@ def test_the_rest_of_the_stack_is_listed_with_bounds():
     for name in ("keras", "streamlit", "pandas", "altair", "pillow", "scikit-learn", "streamlit-drawable-canvas"):
         assert name in names and names[name].specifier, name
 
-
-def test_the_web_server_parses_http_with_httptools():
-    """The app's web server picks its HTTP parser when it starts; httptools is the fast one it can find."""
-    from uvicorn.protocols.http.auto import AutoHTTPProtocol
-
-    assert "httptools" in {r.name for r in requirements()}
-    assert AutoHTTPProtocol.__name__ == "HttpToolsProtocol"
