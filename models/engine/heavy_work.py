@@ -13,8 +13,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from models.engine import heap
-
 SLOTS = max(1, int(os.environ.get("CLASSROOM_HEAVY_SLOTS", "1")))
 POLL_SECONDS = 0.5  # how often a waiter re-reads its place to report it
 
@@ -69,7 +67,6 @@ class HeavyQueue:
             with self._changed:
                 self._busy -= 1
                 self._changed.notify_all()
-            heap.after_heavy_work()
 
     def _wait_for_turn(self, ticket: int, on_wait) -> None:
         reported = None
