@@ -29,4 +29,3 @@ def test_the_rest_of_the_stack_is_listed_with_bounds():
     names = {r.name: r for r in requirements()}
     for name in ("keras", "streamlit", "pandas", "altair", "pillow", "scikit-learn", "streamlit-drawable-canvas"):
         assert name in names and names[name].specifier, name
-
