@@ -10,9 +10,19 @@ import threading
 import streamlit as st
 
 from models.core.lessons import START_PAGES, sections
+from models.engine import heap
 from pages.shared.present import present_switch
 
 st.set_page_config(page_title="Deep-learning classroom", page_icon=":material/school:", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def _return_large_blocks() -> bool:
+    """Once per server, before the first page: freed large blocks go back to the system (models/engine/heap.py)."""
+    return heap.return_large_blocks()
+
+
+_return_large_blocks()
 
 navigation = {"Start": [st.Page(page["page"], title=page["title"], icon=page["icon"], default=index == 0)
                         for index, page in enumerate(START_PAGES)]}

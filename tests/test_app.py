@@ -104,3 +104,18 @@ def test_student_text_shows_as_text_not_markdown_or_links():
         assert pattern not in shown, pattern
     # What a student reads is what they typed: drop the escapes and the invisible joiners.
     assert shown.replace("\\", "").replace("\u2060", "") == typed
+
+
+def test_the_server_fixes_its_large_block_limit_once_before_the_first_page():
+    """A fresh process runs app.py twice: the allocator setting is applied on the first run only."""
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\nfrom models.engine import heap\n"
+            "calls = []\noriginal = heap.return_large_blocks\n"
+            "heap.return_large_blocks = lambda: calls.append(1) or original()\n"
+            "at = AppTest.from_file('app.py', default_timeout=60).run()\nat.run()\n"
+            "assert not at.exception\n"
+            "print(len(calls))\n")
+    env = {**os.environ, "CLASSROOM_PRELOAD_TENSORFLOW": "0"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "1"

@@ -349,20 +349,59 @@ def test_a_random_base_is_asked_for_each_time_not_held():
     assert base.model is pretrained.load_model("mobilenet_v2", weights=None)
 
 
-def test_the_in_place_kernel_gradient_equals_the_automatic_one():
-    """`_times_kernel` changes how dy @ kernelᵀ is computed, not its value: checked against plain tf.matmul."""
-    rng = np.random.default_rng(3)
-    x = tf.constant(rng.normal(size=(4, 6)), tf.float32)
-    kernel = tf.constant(rng.normal(size=(6, 3)), tf.float32)
-    weights = tf.constant(rng.normal(size=(4, 3)), tf.float32)
-    grads = []
-    for times in (gradcam._times_kernel, tf.matmul):
+def _tail_model(pooling: str):
+    """A small network shaped like the two classifiers' tails: conv, then max pooling, flatten and ReLU/linear
+    dense layers with dropout between them (as VGG16), or global average pooling straight into the classifier
+    (as MobileNetV2)."""
+    inputs = keras.Input((6, 4, 3))
+    x = conv = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="last_conv")(inputs)
+    if pooling == "flatten":
+        x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dense(7, activation="relu", name="fc1")(x)
+        x = keras.layers.Dropout(0.5)(x)
+        x = keras.layers.Dense(5, name="fc2")(x)  # linear
+    else:
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    logits = keras.layers.Dense(4, name="predictions")(x)
+    return keras.Model(inputs, [conv, logits]), conv
+
+
+@pytest.mark.parametrize("pooling", ["flatten", "average"])
+def test_the_hand_derived_tail_gradient_equals_automatic_differentiation(pooling):
+    """`_tail_gradient` (kernel products masked by the active ReLU units) against GradientTape, class by class."""
+    model, _ = _tail_model(pooling)
+    names = [layer.name for layer in model.layers]
+    tail = model.layers[names.index("last_conv") + 1:names.index("predictions")]
+    dense = [layer for layer in tail if isinstance(layer, keras.layers.Dense)]
+    batch = tf.constant(np.random.default_rng(5).normal(size=(1, 6, 4, 3)), tf.float32)
+    probe = keras.Model(model.input, [model.get_layer("last_conv").output] + [layer.output for layer in dense])
+    outputs = probe(batch)
+    conv_output, *dense_outputs = outputs if isinstance(outputs, list) else [outputs]
+    classes = tf.constant([2, 0, 3, 2], tf.int32)
+    ours = gradcam._tail_gradient(tail, model.get_layer("predictions"), conv_output, dense_outputs, classes).numpy()
+    assert ours.shape == (4, 6, 4, 6)
+    after_conv = keras.Model(model.get_layer("last_conv").output, model.output[1])
+    for row, class_index in enumerate(classes.numpy()):
         with tf.GradientTape() as tape:
-            tape.watch(x)
-            total = tf.reduce_sum(times(x, kernel) * weights)
-        grads.append(tape.gradient(total, x).numpy())
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(grads[0], weights.numpy() @ kernel.numpy().T, rtol=1e-5, atol=1e-5)  # by hand
+            tape.watch(conv_output)
+            score = after_conv(conv_output, training=False)[0, class_index]
+        np.testing.assert_allclose(ours[row], tape.gradient(score, conv_output)[0].numpy(), rtol=1e-5, atol=1e-6)
+    if pooling == "flatten":  # some units were off: the mask matters (without it the numbers would differ)
+        assert 0 < np.mean(dense_outputs[0].numpy() > 0) < 1
+
+
+@pytest.mark.parametrize("middle, message", [(keras.layers.Activation("tanh"), "Activation layer"),
+                                             (keras.layers.Dense(3, activation="tanh"), "with tanh")])
+def test_the_tail_gradient_refuses_layers_it_cannot_differentiate_by_hand(middle, message):
+    inputs = keras.Input((2, 2, 1))
+    first = keras.layers.Dense(3, activation="relu")
+    head = keras.layers.Dense(2)
+    x = middle(first(keras.layers.Flatten()(inputs)))
+    model = keras.Model(inputs, head(x))
+    with pytest.raises(NotImplementedError, match=message):
+        gradcam._tail_gradient(model.layers[1:4], head, tf.zeros((1, 2, 2, 1)), [tf.zeros((1, 3))] * 2,
+                               tf.constant([0], tf.int32))
 
 
 def test_vgg16_grad_cam_through_its_dense_layers_matches_the_keras_example_route():

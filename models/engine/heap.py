@@ -9,8 +9,12 @@ them to the collector's permanent generation (`gc.freeze`), where no collection 
 Frozen objects are still freed by reference counting; only a reference cycle among them would stay. So a
 shared object that is dropped later (a random-weights network nobody uses any more) goes through `release`:
 unfreeze, collect once, freeze again.
+
+`return_large_blocks` is about the C heap under Python: see there.
 """
+import ctypes
 import gc
+import platform
 import threading
 
 _lock = threading.Lock()
@@ -36,3 +40,24 @@ def release() -> None:
 def tracked_objects() -> int:
     """How many objects a full collection would walk now."""
     return len(gc.get_objects())
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+LARGE_BLOCK_BYTES = 256 * 1024
+
+
+def return_large_blocks(threshold: int = LARGE_BLOCK_BYTES) -> bool:
+    """From now on, every block of `threshold` bytes or more is mapped on its own and given back when freed.
+
+    glibc maps blocks from 128 kB up on their own, but each time such a block is freed it raises that limit
+    to the block's size (up to 32 MB). After a few pictures, uploads and page messages have come and gone,
+    blocks of that size come from the heap instead, and with thirty students' threads allocating at once the
+    heap keeps their freed space for itself: RSS grows with each busy minute. A fixed limit stops the
+    raising. Returns whether it applied: glibc on Linux only; elsewhere nothing changes.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, int(threshold)))
+    except (OSError, AttributeError):
+        return False

@@ -41,8 +41,21 @@ class Analysis:
     layers: list[LayerMaps]  # early to late
 
 
+def _tail(model, model_name: str) -> list:
+    """The layers between the last conv layer and the classifier (pooling, flatten, dense): a chain."""
+    names = [layer.name for layer in model.layers]
+    return model.layers[names.index(architecture(model_name).last_conv_layer) + 1:names.index("predictions")]
+
+
+def _dense_tail(model, model_name: str) -> list:
+    import keras
+
+    return [layer for layer in _tail(model, model_name) if isinstance(layer, keras.layers.Dense)]
+
+
 def _forward_function(model, model_name: str):
-    """One traced pass through the whole network: the probabilities, the feature layers and the last conv layer."""
+    """One traced pass through the whole network: the probabilities, the feature layers, the last conv layer
+    and the outputs of the dense layers after it (which Grad-CAM's backward pass needs, see `_tail_gradient`)."""
     import keras
     import tensorflow as tf
 
@@ -50,77 +63,78 @@ def _forward_function(model, model_name: str):
 
     def make():
         outputs = [model.get_layer(name).output for name in arch.feature_layers]
+        dense = [layer.output for layer in _dense_tail(model, model_name)]
         # A view on the same layers (no copy of the weights) that also hands out the inner layers' outputs.
-        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output, model.output])
+        view = keras.Model(model.input, outputs + [model.get_layer(arch.last_conv_layer).output] + dense
+                           + [model.output])
         size = arch.input_size
+        n_features = len(outputs)
 
         @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32)])
         def run(batch):
-            *features, conv_output, probabilities = view(batch, training=False)
-            return probabilities[0], [f[0] for f in features], conv_output
+            *inner, probabilities = view(batch, training=False)
+            features, conv_output, dense_outputs = inner[:n_features], inner[n_features], inner[n_features + 1:]
+            return probabilities[0], [f[0] for f in features], conv_output, dense_outputs
 
         return run
 
     return compiled_for(model, ("forward_all", model_name), make)
 
 
-def _times_kernel(x, kernel):
-    """x @ kernel, whose gradient with respect to x is computed as (kernel @ dy^T)^T.
+def _tail_gradient(tail, head, conv_output, dense_outputs, class_indices):
+    """d(class score before softmax) / d(last conv output), one row per class: (classes, h, w, channels).
 
-    The same numbers as the automatic gradient dy @ kernel^T, which transposes the whole kernel first: for
-    VGG16's first dense layer that is a 400 MB copy per call, about 1.1 CPU-s per picture; this way reads
-    it in place.
+    The dense layers, where nearly all the cost is, are differentiated by hand. The score of class c is
+    the classifier's column c applied to its input, so the gradient starts as that column; a ReLU dense
+    layer passes it back through the units that were active (output > 0), then through its kernel:
+    g <- (g * [out > 0]) @ kernelᵀ, computed as (kernel @ gᵀ)ᵀ so the kernel (400 MB for VGG16's fc1) is
+    read in place, not copied transposed. The dense outputs come from the forward pass, so nothing is
+    computed twice. The cheap layers before them (pooling, flatten) are left to automatic differentiation
+    on one copy of the conv output per class. The same numbers as differentiating it all (tests compare).
     """
-    import tensorflow as tf
-
-    kernel = tf.convert_to_tensor(kernel)
-
-    @tf.custom_gradient
-    def forward(x):
-        return tf.matmul(x, kernel), lambda dy: tf.transpose(tf.matmul(kernel, dy, transpose_b=True))
-
-    return forward(x)
-
-
-def _dense(layer, x):
-    """A Keras Dense layer's output, computed with `_times_kernel`."""
-    x = _times_kernel(x, layer.kernel)
-    if layer.use_bias:
-        x = x + layer.bias
-    return layer.activation(x) if layer.activation is not None else x
-
-
-def _heatmap_function(model, model_name: str, n_classes: int):
-    """Grad-CAM of `n_classes` classes from the last conv layer's output: a backward pass through the tail only."""
     import keras
     import tensorflow as tf
 
-    arch = architecture(model_name)
+    first_dense = next((i for i, layer in enumerate(tail) if isinstance(layer, keras.layers.Dense)), len(tail))
+    grad = tf.transpose(tf.gather(tf.convert_to_tensor(head.kernel), class_indices, axis=1))  # (classes, units)
+    outputs = list(dense_outputs)
+    for layer in reversed(tail[first_dense:]):
+        if isinstance(layer, keras.layers.Dropout):  # passes everything at inference
+            continue
+        if not isinstance(layer, keras.layers.Dense):
+            raise NotImplementedError(f"Grad-CAM through a {type(layer).__name__} layer between dense layers")
+        out = outputs.pop()
+        if layer.activation is keras.activations.relu:
+            grad = grad * tf.cast(out > 0, grad.dtype)
+        elif layer.activation is not keras.activations.linear:
+            raise NotImplementedError(f"Grad-CAM through a dense layer with {layer.activation.__name__}")
+        grad = tf.transpose(tf.matmul(tf.convert_to_tensor(layer.kernel), grad, transpose_b=True))
+    copies = tf.repeat(conv_output, tf.shape(grad)[0], axis=0)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(copies)
+        x = copies
+        for layer in tail[:first_dense]:
+            x = layer(x, training=False)
+    return tape.gradient(x, copies, output_gradients=grad)
+
+
+def _heatmap_function(model, model_name: str, n_classes: int):
+    """Grad-CAM of `n_classes` classes from the forward pass's conv and dense outputs: no second pass
+    through the dense layers."""
+    import tensorflow as tf
 
     def make():
         head = model.get_layer("predictions")
-        names = [layer.name for layer in model.layers]
-        # The layers between the last conv layer and the classifier (pooling, flatten, dense) form a chain.
-        tail = model.layers[names.index(arch.last_conv_layer) + 1:names.index("predictions")]
-        conv_shape = tuple(model.get_layer(arch.last_conv_layer).output.shape[1:])
+        tail = _tail(model, model_name)
+        conv_shape = tuple(model.get_layer(architecture(model_name).last_conv_layer).output.shape[1:])
+        dense_specs = [tf.TensorSpec((1, layer.units), tf.float32) for layer in _dense_tail(model, model_name)]
 
-        @tf.function(input_signature=[tf.TensorSpec((1,) + conv_shape, tf.float32),
+        @tf.function(input_signature=[tf.TensorSpec((1,) + conv_shape, tf.float32), dense_specs,
                                       tf.TensorSpec((n_classes,), tf.int32)])
-        def run(conv_output, class_indices):
-            # One copy of the conv output per class, so one backward pass through the (cheap) tail gives
-            # every class's gradient; the tape sees only the tail, not the whole network.
-            copies = tf.repeat(conv_output, n_classes, axis=0)
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
-                tape.watch(copies)
-                x = copies
-                for layer in tail:
-                    x = _dense(layer, x) if isinstance(layer, keras.layers.Dense) else layer(x, training=False)
-                # The class score before softmax, from the final layer's own weights (as the Keras
-                # Grad-CAM example does on a copy with the softmax removed).
-                logits = _times_kernel(x, head.kernel) + head.bias
-                chosen = tf.gather(logits, class_indices, axis=1, batch_dims=0)
-                total = tf.reduce_sum(tf.linalg.diag_part(chosen))
-            grads = tape.gradient(total, copies)  # (classes, h, w, channels)
+        def run(conv_output, dense_outputs, class_indices):
+            # The class score before softmax, from the final layer's own weights (as the Keras Grad-CAM
+            # example does on a copy with the softmax removed).
+            grads = _tail_gradient(tail, head, conv_output, dense_outputs, class_indices)
             weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel and class
             return tf.nn.relu(tf.einsum("hwc,kc->khw", conv_output[0], weights))
 
@@ -156,8 +170,8 @@ def analyse(model, batch: np.ndarray, class_indices, model_name: str = "vgg16", 
     forward = _forward_function(model, model_name)
     heat = _heatmap_function(model, model_name, len(class_indices))
     with heavy_work():
-        _probabilities, features, conv_output = forward(np.asarray(batch, dtype="float32"))
-        heatmaps = heat(conv_output, np.asarray(class_indices, dtype="int32"))
+        _probabilities, features, conv_output, dense_outputs = forward(np.asarray(batch, dtype="float32"))
+        heatmaps = heat(conv_output, dense_outputs, np.asarray(class_indices, dtype="int32"))
     return _analysis(model_name, class_indices, features, heatmaps, channels)
 
 
@@ -172,11 +186,11 @@ def classify_and_analyse(model, batch: np.ndarray, model_name: str = "vgg16", to
     forward = _forward_function(model, model_name)
     heat = _heatmap_function(model, model_name, top)
     with heavy_work(on_wait):
-        probabilities, features, conv_output = forward(np.asarray(batch, dtype="float32"))
+        probabilities, features, conv_output, dense_outputs = forward(np.asarray(batch, dtype="float32"))
         probabilities = np.asarray(probabilities)
         predictions = top_predictions(probabilities, top)
         class_indices = [p.index for p in predictions]
-        heatmaps = heat(conv_output, np.asarray(class_indices, dtype="int32"))
+        heatmaps = heat(conv_output, dense_outputs, np.asarray(class_indices, dtype="int32"))
     return probabilities, predictions, _analysis(model_name, class_indices, features, heatmaps, channels)
 
 
