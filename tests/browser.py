@@ -3,6 +3,8 @@
 The server and the browser themselves are session fixtures (`app_url`, `browser` in conftest.py): one
 app server and one Chromium serve every browser test file.
 """
+import re
+
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -44,6 +46,21 @@ def set_number(page, label, value):
     box = main(page).get_by_label(label, exact=True)
     box.fill(str(value))
     box.press("Enter")
+    settle(page)
+
+
+def choose(page, select, text: str) -> None:
+    """Pick the option that contains `text` in a select box, as a student does: open it, type, click the option.
+
+    Each step waits for the one before: on a loaded machine, keys typed before the box has the focus are lost
+    and the page would go on with the old choice.
+    """
+    box = select.get_by_role("combobox")
+    box.click()
+    expect(box).to_be_focused()
+    page.keyboard.type(text)
+    page.get_by_role("option").filter(has_text=text).first.click()
+    expect(box).to_have_value(re.compile(re.escape(text), re.IGNORECASE))
     settle(page)
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import expect  # noqa: E402
 from tests.browser import (  # noqa: E402
     VIEWPORTS,
     assert_no_exception,
+    choose,
     main,
     open_page,
     save_screenshots,
@@ -106,10 +107,7 @@ def act_classify(page):
     settle(page)
     main(page).get_by_text("Show the pipeline with random weights", exact=False).click()
     settle(page)
-    main(page).get_by_test_id("stSelectbox").first.click()
-    page.keyboard.type("espresso")
-    page.keyboard.press("Enter")
-    settle(page)
+    choose(page, main(page).get_by_test_id("stSelectbox").first, "espresso")
     main(page).get_by_role("button", name="Lock in my guess and reveal").click()
     settle(page)
     expect(main(page)).to_contain_text("RANDOM WEIGHTS", timeout=30_000)
@@ -126,10 +124,7 @@ def act_augmentation(page):
 
 
 def act_transfer_learning(page):
-    main(page).get_by_test_id("stSelectbox").first.click()
-    page.keyboard.type("MobileNetV2")  # the light base keeps the browser suite quick
-    page.keyboard.press("Enter")
-    settle(page)
+    choose(page, main(page).get_by_test_id("stSelectbox").first, "MobileNetV2")  # the light base: a quick suite
     main(page).get_by_text("Random weights (features are meaningless", exact=False).click()
     settle(page)
     main(page).get_by_role("button", name="Train the head").click()
@@ -199,10 +194,7 @@ def act_class_poll(page):
 
 
 def act_convolution(page):
-    main(page).get_by_test_id("stSelectbox").filter(has_text="Kernel preset").click()
-    page.keyboard.type("vertical edges")
-    page.keyboard.press("Enter")
-    settle(page)
+    choose(page, main(page).get_by_test_id("stSelectbox").filter(has_text="Kernel preset"), "vertical edges")
     set_number(page, "Output column (0–21)", 5)
     # Digit 0 at output (11, 5): 0.25×(−1) + 0.75×1 + 0.3125×(−2) + 0.5×2 + 0.3125×(−1) + 0.5×1 = 1.0625
     expect(main(page).get_by_test_id("stCode").first).to_contain_text("= 1.06")

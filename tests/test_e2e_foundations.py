@@ -16,6 +16,7 @@ from models.foundations.forward_pass import load_presets, spec_to_json  # noqa: 
 from tests.browser import (  # noqa: E402
     VIEWPORTS,
     assert_no_exception,
+    choose,
     main,
     open_page,
     save_screenshots,
@@ -84,10 +85,7 @@ def test_forward_pass_upload_shows_in_the_start_box_and_markdown_stays_text(brow
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 def test_forward_pass_huge_learning_rate_shows_the_step_with_a_note(browser, app_url, viewport):
     page = open_page(browser, f"{app_url}/forward_pass", viewport)
-    main(page).get_by_test_id("stSelectbox").first.click()
-    page.keyboard.type("Regression 3-2-1")
-    page.keyboard.press("Enter")
-    settle(page)
+    choose(page, main(page).get_by_test_id("stSelectbox").first, "Regression 3-2-1")
     grids = main(page).get_by_test_id("stDataFrame")
     type_into_cell(page, grids.nth(grids.count() - 1), 0, 0.75, "10000")  # the targets table: index, then o1
     rate = main(page).get_by_label("Learning rate", exact=True)

@@ -12,7 +12,7 @@ if _reason:
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser import VIEWPORTS, main, open_page, save_screenshots, settle  # noqa: E402
+from tests.browser import VIEWPORTS, choose, main, open_page, save_screenshots, settle  # noqa: E402
 
 
 def overflowing(locator) -> list[str]:
@@ -27,10 +27,7 @@ def overflowing(locator) -> list[str]:
 def test_transfer_results_are_not_cut_off(browser, app_url, viewport):
     page = open_page(browser, f"{app_url}/transfer_learning", viewport)
     network = main(page).get_by_test_id("stSelectbox").first
-    network.click()
-    page.keyboard.type("MobileNetV2")
-    page.keyboard.press("Enter")
-    settle(page)
+    choose(page, network, "MobileNetV2")
     main(page).get_by_text("Random weights (features are meaningless", exact=False).click()
     settle(page)
     # The network's name shows whole in its select (issue 8, item 12).
