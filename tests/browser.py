@@ -49,19 +49,29 @@ def set_number(page, label, value):
     settle(page)
 
 
-def choose(page, select, text: str) -> None:
+def choose(page, select, text: str, attempts: int = 3) -> None:
     """Pick the option that contains `text` in a select box, as a student does: open it, type, click the option.
 
-    Each step waits for the one before: on a loaded machine, keys typed before the box has the focus are lost
-    and the page would go on with the old choice.
+    It starts once the page has been quiet for a while, and each step waits for the one before: on a loaded
+    machine a late rerun can redraw the box under the cursor, and keys typed then are lost (the page would go
+    on with the old choice). A step that fails closes the box and starts again, up to `attempts` times.
     """
-    box = select.get_by_role("combobox")
-    box.click()
-    expect(box).to_be_focused()
-    page.keyboard.type(text)
-    page.get_by_role("option").filter(has_text=text).first.click()
-    expect(box).to_have_value(re.compile(re.escape(text), re.IGNORECASE))
-    settle(page)
+    pattern = re.compile(re.escape(text), re.IGNORECASE)
+    for attempt in range(attempts):
+        quiet(page)
+        box = select.get_by_role("combobox")
+        try:
+            box.click()
+            expect(box).to_be_focused()
+            page.keyboard.type(text)
+            page.get_by_role("option").filter(has_text=text).first.click(timeout=10_000)
+            expect(box).to_have_value(pattern)
+            settle(page)
+            return
+        except (AssertionError, PlaywrightTimeout):
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
 
 
 def assert_no_exception(page):
