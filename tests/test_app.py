@@ -46,17 +46,22 @@ def test_every_page_renders_without_exception(page):
     assert at.title, f"{page} shows no title"
 
 
+def fresh_process_output(code: str) -> list[str]:
+    """Run `code` in a new Python process from the repository root (no TensorFlow preload); its printed words."""
+    env = {**os.environ, "CLASSROOM_PRELOAD_TENSORFLOW": "0"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
 def test_home_page_does_not_import_tensorflow():
     """A fresh process renders the home page; TensorFlow must not be loaded by it."""
     code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
             "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
             "assert not at.exception\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n")
-    env = {**os.environ, "CLASSROOM_PRELOAD_TENSORFLOW": "0"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-2:] == ["False", "False"]
+    assert fresh_process_output(code)[-2:] == ["False", "False"]
 
 
 def test_config_admits_phone_photos_and_keeps_xsrf():
@@ -114,8 +119,4 @@ def test_the_server_fixes_its_large_block_limit_once_before_the_first_page():
             "at = AppTest.from_file('app.py', default_timeout=60).run()\nat.run()\n"
             "assert not at.exception\n"
             "print(len(calls))\n")
-    env = {**os.environ, "CLASSROOM_PRELOAD_TENSORFLOW": "0"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-1] == "1"
+    assert fresh_process_output(code)[-1] == "1"
